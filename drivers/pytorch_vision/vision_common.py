@@ -1,0 +1,844 @@
+"""Shared FIXED helpers of the pytorch-vision scaffolds.
+
+This file is copied beside custom_activation.py and custom_mtl.py into a
+session workspace. Nothing in it is editable; the scaffolds import it as
+``import vision_common as vc``. It holds what both scaffolds share:
+
+- the command line every setting accepts (``add_common_args``) and the
+  training protocol of each profile (``protocol``);
+- data: the real datasets read through torchvision's dataset classes
+  (CIFAR-10, CIFAR-100 with its coarse labels, FashionMNIST), the list of
+  files each one needs (``missing_files``), and the deterministic generated
+  data of the ``demo`` profile (``demo_data``);
+- the device-resident input pipeline (``DeviceLoader``): the uint8 images
+  live on the training device; RandomCrop(32, padding=4) with zero padding
+  and an independent horizontal flip per image per epoch are done there,
+  with exactly torchvision's distribution; no per-batch host work;
+- the model builders: ResNet-20/56 (CIFAR, option-A shortcuts), VGG-16-BN
+  (CIFAR variant) and MobileNetV2 (torchvision's, adapted to 32x32 inputs),
+  each taking an activation factory and one or more output heads;
+- optimizer / schedule, evaluation, the metrics lines, and the reporting
+  used by ``--check``.
+
+Protocol ``paper`` (the published one): SGD lr 0.1, momentum 0.9, weight
+decay 5e-4, cosine annealing to 0 over 200 epochs stepped once per epoch,
+batch 128 with the last partial batch kept, fp32 weights and data, seed 42.
+
+FashionMNIST (28x28, one channel) is zero-padded by 2 pixels on each side to
+32x32 once when loaded (its background is black, so the padding looks like
+more background); the usual RandomCrop(32, padding=4) then applies as on
+CIFAR, and MobileNetV2's stem convolution takes one input channel.
+"""
+
+import argparse
+import math
+import os
+import pickle
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+# ============================================================================
+# Datasets: facts
+# ============================================================================
+
+# CIFAR-100 fine label -> coarse label (superclass), as stored in the dataset
+# files' ``coarse_labels``; used by the demo data so that its hierarchy has
+# the real shape (20 superclasses of 5 classes each).
+CIFAR100_FINE_TO_COARSE = (
+    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
+    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
+    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
+    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
+    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
+)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    title: str
+    num_classes: int
+    channels: int
+    mean: tuple
+    std: tuple
+    folder: str            # under the data root
+    files: tuple           # needed files, relative to the folder
+    url: str               # where the archive comes from
+    demo_train: int        # demo profile: generated training images
+    demo_test: int         # demo profile: generated test images
+
+
+DATASETS = {
+    "cifar10": DatasetInfo(
+        "cifar10", "CIFAR-10", 10, 3,
+        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+        "cifar-10-batches-py",
+        ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
+         "data_batch_5", "test_batch", "batches.meta"),
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        demo_train=2560, demo_test=1000),
+    "cifar100": DatasetInfo(
+        "cifar100", "CIFAR-100", 100, 3,
+        (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762),
+        "cifar-100-python", ("train", "test", "meta"),
+        "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+        demo_train=2560, demo_test=1000),
+    "fmnist": DatasetInfo(
+        "fmnist", "FashionMNIST", 10, 1,
+        (0.2860,), (0.3530,),
+        os.path.join("FashionMNIST", "raw"),
+        ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        demo_train=2560, demo_test=1000),
+}
+
+IMAGE_SIZE = 32     # every dataset is fed to the networks at 32x32
+CROP_PADDING = 4    # RandomCrop(32, padding=4)
+
+
+# ============================================================================
+# Command line and protocol
+# ============================================================================
+
+PROFILES = ("paper", "quick", "demo")
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options every setting accepts (besides --arch and --dataset)."""
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--profile", choices=PROFILES, default="paper",
+                        help="paper: published protocol; quick: same data, 30 "
+                             "epochs; demo: generated data, CPU-sized")
+    parser.add_argument("--data-root",
+                        default=os.environ.get("MLSBENCH_DATA", "./data"),
+                        help="dataset folder (default: $MLSBENCH_DATA or ./data)")
+    parser.add_argument("--download", action="store_true",
+                        default=os.environ.get("MLSBENCH_DOWNLOAD") == "1",
+                        help="let torchvision download missing datasets "
+                             "(default off, or $MLSBENCH_DOWNLOAD=1)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="override the profile's number of epochs "
+                             "(the cosine schedule follows it)")
+    parser.add_argument("--device", default="auto",
+                        help="auto (cuda when available), cpu, cuda, cuda:N")
+    parser.add_argument("--train-size", type=int, default=None,
+                        help="use only the first N training images (smoke tests)")
+    parser.add_argument("--test-size", type=int, default=None,
+                        help="use only the first N test images (smoke tests)")
+    parser.add_argument("--check", action="store_true",
+                        help="preflight: data present, editable class builds and "
+                             "survives one forward/backward; prints CHECK OK")
+    return parser
+
+
+@dataclass(frozen=True)
+class Protocol:
+    epochs: int
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    eval_batch_size: int = 1000
+
+
+def protocol(profile: str, epochs: Optional[int] = None) -> Protocol:
+    """Training protocol of a profile. Only the number of epochs differs:
+    paper 200, quick 30, demo 5; ``epochs`` overrides it."""
+    default = {"paper": 200, "quick": 30, "demo": 5}[profile]
+    n = default if epochs is None else int(epochs)
+    if n < 1:
+        raise ValueError("--epochs must be at least 1")
+    return Protocol(epochs=n)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+# ============================================================================
+# Data
+# ============================================================================
+
+@dataclass
+class Split:
+    """One split of a dataset, as tensors: ``images`` uint8 (N, C, 32, 32),
+    ``labels`` int64 (N,), ``coarse`` int64 (N,) or None."""
+    images: torch.Tensor
+    labels: torch.Tensor
+    coarse: Optional[torch.Tensor] = None
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def head(self, n: Optional[int]) -> "Split":
+        if n is None or n >= len(self):
+            return self
+        return Split(self.images[:n], self.labels[:n],
+                     None if self.coarse is None else self.coarse[:n])
+
+    def to(self, device) -> "Split":
+        return Split(self.images.to(device), self.labels.to(device),
+                     None if self.coarse is None else self.coarse.to(device))
+
+
+@dataclass
+class Data:
+    info: DatasetInfo
+    train: Split
+    test: Split
+    mean: tuple
+    std: tuple
+    source: str   # for the log: where the data came from
+
+
+def dataset_dir(dataset: str, root: str) -> str:
+    return os.path.join(root, DATASETS[dataset].folder)
+
+
+def missing_files(dataset: str, root: str) -> list:
+    """The files the dataset needs under ``root`` that are not there."""
+    folder = dataset_dir(dataset, root)
+    return [os.path.join(folder, f) for f in DATASETS[dataset].files
+            if not os.path.isfile(os.path.join(folder, f))]
+
+
+def missing_data_message(dataset: str, root: str) -> str:
+    info = DATASETS[dataset]
+    missing = missing_files(dataset, root)
+    folder = dataset_dir(dataset, root)
+    lines = [f"{info.title} not found under data root {root!r}: expected "
+             f"{', '.join(info.files)} in {folder}"
+             f" (missing: {', '.join(os.path.basename(m) for m in missing)})."]
+    if dataset == "fmnist":
+        lines.append(f"Get the four *-ubyte.gz files from {info.url}, gunzip them "
+                     f"into {folder}, or run once with --download where the "
+                     "network allows.")
+    else:
+        lines.append(f"Get {info.url} and extract it in {root} (it unpacks to "
+                     f"{info.folder}/), or run once with --download where the "
+                     "network allows.")
+    lines.append("The demo profile (--profile demo) needs no data.")
+    return " ".join(lines)
+
+
+class DataMissing(Exception):
+    """Raised when a dataset's files are not under the data root."""
+
+
+def _no_md5(file_list):
+    # Presence is what we check: the md5 sums torchvision stores would reject
+    # the tiny files the tests write in the real formats. Downloads still
+    # verify the archive's md5.
+    return [[name, None] for name, _ in file_list]
+
+
+class CIFAR10Files(torchvision.datasets.CIFAR10):
+    train_list = _no_md5(torchvision.datasets.CIFAR10.train_list)
+    test_list = _no_md5(torchvision.datasets.CIFAR10.test_list)
+    meta = {**torchvision.datasets.CIFAR10.meta, "md5": None}
+
+
+class CIFAR100Files(torchvision.datasets.CIFAR100):
+    """CIFAR-100 whose ``coarse_targets`` are read from the dataset files
+    (torchvision keeps only the fine labels)."""
+    train_list = _no_md5(torchvision.datasets.CIFAR100.train_list)
+    test_list = _no_md5(torchvision.datasets.CIFAR100.test_list)
+    meta = {**torchvision.datasets.CIFAR100.meta, "md5": None}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.coarse_targets = []
+        for name, _ in (self.train_list if self.train else self.test_list):
+            with open(os.path.join(self.root, self.base_folder, name), "rb") as f:
+                entry = pickle.load(f, encoding="latin1")
+            self.coarse_targets.extend(entry["coarse_labels"])
+
+
+def _cifar_split(ds, with_coarse: bool) -> Split:
+    images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+    labels = torch.as_tensor(ds.targets, dtype=torch.int64)
+    coarse = (torch.as_tensor(ds.coarse_targets, dtype=torch.int64)
+              if with_coarse else None)
+    return Split(images, labels, coarse)
+
+
+def _fmnist_split(ds) -> Split:
+    pad = (IMAGE_SIZE - ds.data.shape[-1]) // 2       # 28 -> 32: 2 each side
+    images = F.pad(ds.data.unsqueeze(1), (pad, pad, pad, pad))
+    return Split(images.contiguous(), ds.targets.to(torch.int64))
+
+
+def load_real(dataset: str, root: str, download: bool = False,
+              with_coarse: bool = False) -> Data:
+    """Read a real dataset through torchvision's dataset classes."""
+    info = DATASETS[dataset]
+    if not download and missing_files(dataset, root):
+        raise DataMissing(missing_data_message(dataset, root))
+    if dataset == "cifar10":
+        train = _cifar_split(CIFAR10Files(root, train=True, download=download), False)
+        test = _cifar_split(CIFAR10Files(root, train=False), False)
+    elif dataset == "cifar100":
+        train = _cifar_split(CIFAR100Files(root, train=True, download=download), with_coarse)
+        test = _cifar_split(CIFAR100Files(root, train=False), with_coarse)
+    elif dataset == "fmnist":
+        cls = torchvision.datasets.FashionMNIST
+        train = _fmnist_split(cls(root, train=True, download=download))
+        test = _fmnist_split(cls(root, train=False))
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}")
+    return Data(info, train, test, info.mean, info.std,
+                source=f"{info.title} from {dataset_dir(dataset, root)}")
+
+
+def _gratings(n, freq, theta, phase, size, gen):
+    """n cosine gratings (size x size), values in [-1, 1]."""
+    coords = torch.arange(size, dtype=torch.float32)
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    proj = (torch.cos(theta)[:, None, None] * xx + torch.sin(theta)[:, None, None] * yy)
+    return torch.cos(2 * math.pi * freq[:, None, None] * proj + phase[:, None, None])
+
+
+def demo_data(dataset: str, n_train: Optional[int] = None,
+              n_test: Optional[int] = None) -> Data:
+    """Deterministic generated data with the real dataset's shapes and labels.
+
+    Every image is a mid-grey background plus two oriented textures with a
+    random phase each (so they can be anywhere in the image) and pixel noise:
+    a strong one shared by all classes of a superclass (its colour, stripe
+    direction and frequency) and a weaker one specific to the class. For
+    CIFAR-100 the superclasses are the real 20 (``CIFAR100_FINE_TO_COARSE``)
+    and ``coarse`` labels come with the data, so telling superclasses apart
+    is easy and telling the 5 classes within one apart is the hard part;
+    CIFAR-10 and FashionMNIST use 5 made-up superclasses of 2 classes each.
+    The data do not depend on --seed (the real datasets do not either).
+    """
+    info = DATASETS[dataset]
+    n_train = info.demo_train if n_train is None else n_train
+    n_test = info.demo_test if n_test is None else n_test
+    k, c, size = info.num_classes, info.channels, IMAGE_SIZE
+    gen = torch.Generator().manual_seed(20240601 + k + c)
+    if dataset == "cifar100":
+        fine_to_coarse = torch.tensor(CIFAR100_FINE_TO_COARSE)
+    else:
+        fine_to_coarse = torch.arange(k) // 2
+    n_coarse = int(fine_to_coarse.max()) + 1
+
+    # Class "prototypes": per superclass and per class a colour, a stripe
+    # frequency (cycles per pixel) and a direction.
+    def prototypes(m):
+        color = torch.rand(m, c, generator=gen) * 2 - 1
+        color = color / color.norm(dim=1, keepdim=True).clamp_min(1e-6)
+        freq = 0.08 + 0.17 * torch.rand(m, generator=gen)
+        theta = math.pi * torch.rand(m, generator=gen)
+        return color, freq, theta
+
+    c_color, c_freq, c_theta = prototypes(n_coarse)
+    f_color, f_freq, f_theta = prototypes(k)
+
+    def make(n, offset):
+        g = torch.Generator().manual_seed(int(gen.initial_seed()) + offset)
+        labels = torch.arange(n) % k
+        labels = labels[torch.randperm(n, generator=g)]
+        coarse = fine_to_coarse[labels]
+        phase1 = 2 * math.pi * torch.rand(n, generator=g)
+        phase2 = 2 * math.pi * torch.rand(n, generator=g)
+        jitter = 1 + 0.15 * torch.randn(n, generator=g)
+        tex_c = _gratings(n, c_freq[coarse] * jitter.abs(), c_theta[coarse], phase1, size, g)
+        tex_f = _gratings(n, f_freq[labels], f_theta[labels], phase2, size, g)
+        img = (0.5
+               + 0.22 * c_color[coarse][:, :, None, None] * tex_c[:, None]
+               + 0.10 * f_color[labels][:, :, None, None] * tex_f[:, None]
+               + 0.10 * torch.randn(n, c, size, size, generator=g))
+        images = (img.clamp(0, 1) * 255).round().to(torch.uint8)
+        return Split(images, labels, coarse if dataset == "cifar100" else None)
+
+    train, test = make(n_train, 1), make(n_test, 2)
+    x = train.images.to(torch.float32) / 255
+    mean = tuple(x.mean(dim=(0, 2, 3)).tolist())
+    std = tuple(x.std(dim=(0, 2, 3)).tolist())
+    return Data(info, train, test, mean, std,
+                source=f"generated {info.title}-shaped demo data "
+                       f"({n_train} train / {n_test} test images)")
+
+
+def load_data(dataset: str, profile: str, root: str, download: bool = False,
+              with_coarse: bool = False, train_size: Optional[int] = None,
+              test_size: Optional[int] = None) -> Data:
+    if profile == "demo":
+        return demo_data(dataset, train_size, test_size)
+    data = load_real(dataset, root, download=download, with_coarse=with_coarse)
+    data.train, data.test = data.train.head(train_size), data.test.head(test_size)
+    return data
+
+
+# ============================================================================
+# Device-resident augmentation and batching
+# ============================================================================
+
+def sample_crop_flip(n: int, generator: torch.Generator, device,
+                     padding: int = CROP_PADDING):
+    """Per-image random crop offsets and flips, torchvision's distribution:
+    top and left offsets uniform over the 2*padding+1 positions of the padded
+    image (RandomCrop), flip with probability 1/2 (RandomHorizontalFlip)."""
+    dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=device)
+    dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=device)
+    flip = torch.rand(n, generator=generator, device=device) < 0.5
+    return dy, dx, flip
+
+
+def crop_flip(images: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
+              flip: torch.Tensor, padding: int = CROP_PADDING) -> torch.Tensor:
+    """RandomCrop(size, padding) with zero fill, then RandomHorizontalFlip,
+    with given offsets, on a uint8 batch (N, C, H, W), in one gather.
+
+    Image i is ``hflip(crop(pad(img, padding, fill=0), dy[i], dx[i], H, W))``
+    if flip[i] else the crop alone, pixel for pixel as torchvision computes it.
+    """
+    n, c, h, w = images.shape
+    padded = F.pad(images, (padding, padding, padding, padding))
+    dev = images.device
+    rows = dy[:, None] + torch.arange(h, device=dev)                        # (N, H)
+    cols = torch.arange(w, device=dev).expand(n, w)
+    cols = torch.where(flip[:, None], w - 1 - cols, cols) + dx[:, None]     # (N, W)
+    return padded[torch.arange(n, device=dev)[:, None, None, None],
+                  torch.arange(c, device=dev)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+class Normalizer:
+    """uint8 -> float32 in [0, 1] (ToTensor) -> (x - mean) / std (Normalize)."""
+
+    def __init__(self, mean, std, device, channels_last=False):
+        self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)
+        self.channels_last = channels_last
+
+    def __call__(self, images_u8: torch.Tensor) -> torch.Tensor:
+        x = images_u8.to(torch.float32).div(255).sub(self.mean).div(self.std)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+
+class DeviceLoader:
+    """Batches of one split that lives on the training device.
+
+    Training: a fresh random order per epoch (like DataLoader(shuffle=True)),
+    batches of ``batch_size`` with the last partial batch kept (50,000 / 128
+    gives 391 steps), RandomCrop(32, padding=4) + RandomHorizontalFlip drawn
+    per image per epoch. Test: fixed order, no augmentation. Yields
+    ``(x, labels, coarse)``; coarse is None when the split has none.
+    All random numbers come from one generator on the device seeded with
+    ``seed``, so a run is repeatable.
+    """
+
+    def __init__(self, split: Split, batch_size: int, normalizer: Normalizer,
+                 train: bool, seed: int = 0, device=None):
+        device = torch.device(device) if device is not None else split.images.device
+        self.split = split.to(device)
+        self.batch_size = batch_size
+        self.normalizer = normalizer
+        self.train = train
+        self.device = device
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.split) / self.batch_size)
+
+    def __iter__(self):
+        s, n, b = self.split, len(self.split), self.batch_size
+        if self.train:
+            order = torch.randperm(n, generator=self.generator, device=self.device)
+            dy, dx, flip = sample_crop_flip(n, self.generator, self.device)
+        for i in range(0, n, b):
+            if self.train:
+                idx = order[i:i + b]
+                imgs = crop_flip(s.images[idx], dy[i:i + b], dx[i:i + b], flip[i:i + b])
+                labels = s.labels[idx]
+                coarse = None if s.coarse is None else s.coarse[idx]
+            else:
+                imgs, labels = s.images[i:i + b], s.labels[i:i + b]
+                coarse = None if s.coarse is None else s.coarse[i:i + b]
+            yield self.normalizer(imgs), labels, coarse
+
+
+def make_loaders(data: Data, proto: Protocol, device, seed: int):
+    norm = Normalizer(data.mean, data.std, device,
+                      channels_last=(torch.device(device).type == "cuda"))
+    train = DeviceLoader(data.train, proto.batch_size, norm, True, seed, device)
+    test = DeviceLoader(data.test, proto.eval_batch_size, norm, False, seed, device)
+    return train, test
+
+
+# ============================================================================
+# Models
+# ============================================================================
+# Each model takes ``act``, a zero-argument factory called once per use site
+# (so a module with parameters gets its own per site), and ``num_classes``:
+# an int (one head, forward returns logits) or a sequence of ints (one linear
+# head each on the shared features, forward returns a tuple of logits).
+
+ActFactory = Callable[[], nn.Module]
+Classes = Union[int, Sequence[int]]
+
+
+class _Heads(nn.Module):
+    def __init__(self, in_features: int, num_classes: Classes):
+        super().__init__()
+        self.multi = not isinstance(num_classes, int)
+        sizes = list(num_classes) if self.multi else [num_classes]
+        self.heads = nn.ModuleList(nn.Linear(in_features, k) for k in sizes)
+
+    def forward(self, z):
+        out = tuple(h(z) for h in self.heads)
+        return out if self.multi else out[0]
+
+
+class OptionAShortcut(nn.Module):
+    """He et al.'s option A: subsample by 2, zero-pad the new channels."""
+
+    def __init__(self, in_planes: int, planes: int):
+        super().__init__()
+        self.pad = planes - in_planes
+
+    def forward(self, x):
+        x = x[:, :, ::2, ::2]
+        return F.pad(x, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_planes: int, planes: int, stride: int, act: ActFactory):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.act1 = act()
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = (OptionAShortcut(in_planes, planes)
+                         if stride != 1 or in_planes != planes else nn.Identity())
+        self.act2 = act()
+
+    def forward(self, x):
+        out = self.act1(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.act2(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """ResNet for CIFAR (He et al. 2016, sec. 4.2): 6n+2 layers, 16/32/64
+    channels, identity shortcuts with zero-padding (option A)."""
+
+    def __init__(self, depth: int, num_classes: Classes, act: ActFactory = nn.ReLU,
+                 in_channels: int = 3):
+        super().__init__()
+        assert (depth - 2) % 6 == 0, "depth must be 6n+2"
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.act = act()
+        blocks, in_planes = [], 16
+        for planes, stride in ((16, 1), (32, 2), (64, 2)):
+            for i in range(n):
+                blocks.append(BasicBlock(in_planes, planes, stride if i == 0 else 1, act))
+                in_planes = planes
+        self.layers = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = _Heads(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = self.layers(self.act(self.bn1(self.conv1(x))))
+        return self.head(torch.flatten(self.pool(x), 1))
+
+
+VGG16_CFG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
+             512, 512, 512, "M", 512, 512, 512, "M")
+
+
+class VGG16BN(nn.Module):
+    """VGG-16 with BatchNorm, CIFAR variant (as chenyaofo/pytorch-cifar-models):
+    13 conv-BN-act layers, 5 max-pools (32 -> 1), classifier 512-512-512."""
+
+    def __init__(self, num_classes: Classes, act: ActFactory = nn.ReLU,
+                 in_channels: int = 3):
+        super().__init__()
+        layers, c = [], in_channels
+        for v in VGG16_CFG:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), act()]
+                c = v
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Linear(512, 512), act(), nn.Dropout(),
+            nn.Linear(512, 512), act(), nn.Dropout())
+        self.head = _Heads(512, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = torch.flatten(self.features(x), 1)
+        return self.head(self.classifier(x))
+
+
+def _conv_bn_act(inp, out, kernel, stride, groups, act):
+    return nn.Sequential(
+        nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(out), act())
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, inp: int, oup: int, stride: int, expand: int, act: ActFactory):
+        super().__init__()
+        hidden = int(round(inp * expand))
+        self.use_res = stride == 1 and inp == oup
+        layers = []
+        if expand != 1:
+            layers.append(_conv_bn_act(inp, hidden, 1, 1, 1, act))
+        layers += [_conv_bn_act(hidden, hidden, 3, stride, hidden, act),
+                   nn.Conv2d(hidden, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup)]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """MobileNetV2 (Sandler et al. 2018) as torchvision builds it (width 1.0,
+    ReLU6 -> ``act``, dropout 0.2 before the classifier), adapted to 32x32
+    inputs as CIFAR ports do: the stem and the first 24-channel block use
+    stride 1 instead of 2 (overall stride 8: 32x32 -> 4x4)."""
+
+    # expansion t, channels c, repeats n, stride s (torchvision's s in brackets)
+    SETTING = ((1, 16, 1, 1), (6, 24, 2, 1),  # [2]
+               (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+               (6, 320, 1, 1))
+
+    def __init__(self, num_classes: Classes, act: ActFactory = nn.ReLU6,
+                 in_channels: int = 3):
+        super().__init__()
+        layers = [_conv_bn_act(in_channels, 32, 3, 1, 1, act)]   # stride [2]
+        c = 32
+        for t, out, n, s in self.SETTING:
+            for i in range(n):
+                layers.append(InvertedResidual(c, out, s if i == 0 else 1, t, act))
+                c = out
+        layers.append(_conv_bn_act(c, 1280, 1, 1, 1, act))
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(0.2)
+        self.head = _Heads(1280, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(self.features(x), 1)
+        return self.head(self.dropout(torch.flatten(x, 1)))
+
+
+ARCHS = ("resnet20", "resnet56", "vgg16bn", "mobilenetv2")
+
+
+def build_model(arch: str, num_classes: Classes, act: ActFactory = nn.ReLU,
+                in_channels: int = 3) -> nn.Module:
+    if arch == "resnet20":
+        return CifarResNet(20, num_classes, act, in_channels)
+    if arch == "resnet56":
+        return CifarResNet(56, num_classes, act, in_channels)
+    if arch == "vgg16bn":
+        return VGG16BN(num_classes, act, in_channels)
+    if arch == "mobilenetv2":
+        return MobileNetV2(num_classes, act, in_channels)
+    raise ValueError(f"unknown arch {arch!r}; choose from {', '.join(ARCHS)}")
+
+
+def head_modules(model: nn.Module) -> list:
+    """The output heads (nn.Linear), in the order of ``num_classes``."""
+    return list(model.head.heads)
+
+
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+# ============================================================================
+# Optimisation, evaluation, output
+# ============================================================================
+
+def make_optimizer(params, proto: Protocol):
+    """SGD(lr, momentum, weight decay) and the per-epoch cosine schedule to 0:
+    after epoch e the lr is lr0 * (1 + cos(pi * e / epochs)) / 2."""
+    opt = torch.optim.SGD(params, lr=proto.lr, momentum=proto.momentum,
+                          weight_decay=proto.weight_decay)
+    epochs = proto.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda e: 0.5 * (1.0 + math.cos(math.pi * min(e, epochs) / epochs)))
+    return opt, sched
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: DeviceLoader, head: int = 0):
+    """Mean cross-entropy and accuracy (%) of one head on a split."""
+    model.eval()
+    dev = loader.device
+    loss_sum = torch.zeros((), device=dev)
+    correct = torch.zeros((), device=dev, dtype=torch.int64)
+    n = 0
+    for x, y, y2 in loader:
+        out = model(x)
+        if isinstance(out, tuple):
+            out = out[head]
+        loss_sum += F.cross_entropy(out, y, reduction="sum")
+        correct += (out.argmax(1) == y).sum()
+        n += y.numel()
+    model.train()
+    return loss_sum.item() / n, 100.0 * correct.item() / n
+
+
+def fmt(value: float, digits: int) -> str:
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.{digits}f}"
+
+
+def print_metrics(epoch: int, **metrics) -> None:
+    """``TRAIN_METRICS: epoch=E k=v ...``: losses with 4 decimals, accuracies
+    (%) with 2, lr with 6."""
+    parts = [f"epoch={epoch}"]
+    for key, value in metrics.items():
+        digits = 6 if key == "lr" else 2 if key.endswith("acc") else 4
+        parts.append(f"{key}={fmt(value, digits)}")
+    print("TRAIN_METRICS: " + " ".join(parts), flush=True)
+
+
+class BestTracker:
+    """Best test accuracy over epochs (NaN never counts as best)."""
+
+    def __init__(self):
+        self.acc, self.epoch = float("nan"), 0
+
+    def update(self, epoch: int, acc: float) -> None:
+        if not math.isnan(acc) and (math.isnan(self.acc) or acc > self.acc):
+            self.acc, self.epoch = acc, epoch
+
+    def print_final(self) -> None:
+        print(f"FINAL_METRICS best_test_acc={fmt(self.acc, 2)} "
+              f"best_epoch={self.epoch}", flush=True)
+
+
+def print_header(script: str, args, data: Data, model: nn.Module, proto: Protocol,
+                 device, extra: str = "") -> None:
+    train_steps = math.ceil(len(data.train) / proto.batch_size)
+    print(f"{script}: arch={args.arch} dataset={args.dataset} profile={args.profile} "
+          f"seed={args.seed} device={device} torch={torch.__version__}", flush=True)
+    print(f"data: {data.source}; train {len(data.train)} / test {len(data.test)} "
+          f"images, {train_steps} steps per epoch", flush=True)
+    print(f"model: {count_params(model):,} parameters{extra}; SGD lr={proto.lr} "
+          f"momentum={proto.momentum} wd={proto.weight_decay} batch={proto.batch_size}, "
+          f"cosine over {proto.epochs} epochs", flush=True)
+    print(f"TRAIN_PLAN unit=epoch total={proto.epochs}", flush=True)
+
+
+# ============================================================================
+# --check reporting
+# ============================================================================
+
+class CheckFailed(Exception):
+    """An expected preflight failure: its message is printed as is."""
+
+
+def editable_error(exc: BaseException, script: str, what: str) -> str:
+    """One line naming the exception and the deepest line of ``script`` in
+    its traceback, e.g. ``CustomActivation raised NameError: name 'y' is not
+    defined (custom_activation.py line 47: return y)``."""
+    where = ""
+    script = os.path.abspath(script)
+    if isinstance(exc, SyntaxError) and exc.filename and \
+            os.path.abspath(exc.filename) == script:
+        where = f" ({os.path.basename(script)} line {exc.lineno}: {(exc.text or '').strip()})"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if os.path.abspath(frame.filename) == script:
+            where = f" ({os.path.basename(script)} line {frame.lineno}: {frame.line})"
+    return f"{what} raised {type(exc).__name__}: {exc}{where}"
+
+
+def fail_check(message: str, code: int = 1):
+    print(f"CHECK FAILED: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def _check_excepthook(script: str):
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            return sys.__excepthook__(exc_type, exc, tb)
+        fail_check(editable_error(exc.with_traceback(tb), script, "the scaffold"))
+    return hook
+
+
+def install_check_reporter(script: str) -> None:
+    """Under --check, an uncaught exception (e.g. in the editable class's
+    body) becomes one ``CHECK FAILED:`` line instead of a traceback."""
+    if "--check" in sys.argv:
+        sys.excepthook = _check_excepthook(script)
+
+
+def data_check(args, with_coarse: bool = False) -> str:
+    """Data part of --check: a description, or CheckFailed."""
+    if args.profile == "demo":
+        return "demo data is generated (no files needed)"
+    if args.download:
+        return f"data root {args.data_root} (download allowed)"
+    if missing_files(args.dataset, args.data_root):
+        raise CheckFailed(missing_data_message(args.dataset, args.data_root))
+    return f"{DATASETS[args.dataset].title} files found in {dataset_dir(args.dataset, args.data_root)}"
+
+
+class Timer:
+    def __init__(self):
+        self.t0 = time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.t0

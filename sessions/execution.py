@@ -1,0 +1,256 @@
+"""Running the settings of one test (or of the submission) through a runner.
+
+One worker thread per slot takes settings from the queue, starts (or
+re-attaches to) its job, tails its log into events, and journals how it
+ended. When every setting has ended the run's feedback is journaled.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from sessions.events import (
+    CANCELLED,
+    DONE,
+    ENDED,
+    FAILED,
+    LOST,
+    QUEUED,
+    RUNNING,
+    LogLines,
+    Progress,
+    RunFinished,
+    RunKey,
+    SettingStatus,
+)
+from sessions.feedback import TAIL_LINES, run_feedback, setting_block
+from sessions.metrics import SettingMetrics
+from sessions.runner import JobState, Launch, Runner
+from sessions.tail import LogTailer
+from tasks.spec import Setting
+
+if TYPE_CHECKING:
+    from sessions.engine import Session
+
+IDLE_SLEEP = 0.05  # seconds between looks at a quiet log
+
+
+@dataclass
+class SettingJob:
+    setting: Setting
+    launch: Launch
+    metrics: SettingMetrics
+    job_id: str | None = None
+    started_wall: float | None = None
+    outcome: JobState | None = None
+
+
+def script_name(setting: Setting) -> str:
+    return f"scripts/{setting.label_snake}.sh"
+
+
+def write_setting_script(run_dir: Path, setting: Setting, command: str) -> Path:
+    """The setting's command as a script in the run directory, to re-run it by hand."""
+    path = run_dir / script_name(setting)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\n# {setting.label}\ncd "$(dirname "$0")/.." || exit 1\nexec {command}\n', encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def log_path(log_dir: Path, label: str) -> Path:
+    return log_dir / f"{label}.log"
+
+
+def exit_path(log_dir: Path, label: str) -> Path:
+    return log_dir / f"{label}.exit"
+
+
+class RunController:
+    def __init__(
+        self,
+        session: Session,
+        key: RunKey,
+        jobs: list[SettingJob],
+        runner: Runner,
+        slot_envs: list[dict[str, str]],
+        on_finished: Callable[[RunKey, str], None],
+    ):
+        self.session, self.key, self.runner = session, key, runner
+        self.jobs = {job.setting.label: job for job in jobs}
+        self._queue = deque(job for job in jobs if job.outcome is None)
+        self._slot_envs = slot_envs
+        self._on_finished = on_finished
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._stop = threading.Event()  # detach: leave jobs running
+        self._workers: list[threading.Thread] = []
+        self.finished = threading.Event()
+
+    # -- control ---------------------------------------------------------------
+    def start(self) -> None:
+        # Jobs that were already running (re-attach) get a worker each, so
+        # they are followed at once; queued ones share the slots.
+        running = [job for job in self._queue if job.job_id is not None]
+        for job in running:
+            self._queue.remove(job)
+        for job in running:
+            self._spawn(lambda job=job: self._follow(job, {}))
+        for env in self._slot_envs[: max(1, len(self._slot_envs) - len(running))]:
+            self._spawn(lambda env=env: self._work(env))
+        threading.Thread(target=self._join, name=f"{self.key}-join", daemon=True).start()
+
+    def _spawn(self, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=f"{self.key}-worker", daemon=True)
+        self._workers.append(thread)
+        thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        with self._lock:
+            running = [job for job in self.jobs.values() if job.job_id and job.outcome is None]
+        for job in running:
+            self.runner.cancel(job.job_id)
+
+    def detach(self) -> None:
+        """Stop following the jobs; they keep running and can be re-attached."""
+        self._stop.set()
+        for thread in self._workers:
+            thread.join(timeout=5)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.finished.wait(timeout)
+
+    # -- workers -----------------------------------------------------------------
+    def _next(self) -> SettingJob | None:
+        with self._lock:
+            return self._queue.popleft() if self._queue else None
+
+    def _work(self, slot_env: dict[str, str]) -> None:
+        while not self._stop.is_set():
+            job = self._next()
+            if job is None:
+                return
+            if self._cancel.is_set():
+                self._end(job, JobState(CANCELLED))
+                continue
+            self._follow(job, slot_env)
+
+    def _follow(self, job: SettingJob, slot_env: dict[str, str]) -> None:
+        if job.job_id is None:
+            launch = job.launch
+            launch.env.update(slot_env)
+            job.job_id = self.runner.start(launch)
+            job.started_wall = time.time()
+            self.session.record(
+                "setting_started", phase=self.key.phase, n=self.key.n, label=job.setting.label,
+                job_id=job.job_id, runner=self.runner.name,
+            )
+        self.session.emit(SettingStatus(self.key, job.setting.label, RUNNING))
+        tailer = LogTailer(job.launch.log_path)
+        last_progress: tuple[float, float] | None = None
+        while not self._stop.is_set():
+            lines = tailer.read_lines()
+            if lines:
+                last_progress = self._lines(job, lines, last_progress)
+                continue
+            state = self.runner.state(job.job_id, job.launch)
+            if state.status in ENDED:
+                while rest := tailer.read_lines():  # drain what it wrote before it ended
+                    last_progress = self._lines(job, rest, last_progress)
+                if rest := tailer.flush_partial():
+                    self._lines(job, rest, last_progress)
+                if state.status == LOST and self._cancel.is_set():
+                    state = JobState(CANCELLED)
+                self._end(job, state)
+                return
+            if state.status == QUEUED:
+                self.session.emit(SettingStatus(self.key, job.setting.label, QUEUED, detail=state.detail))
+            time.sleep(IDLE_SLEEP)
+
+    def _lines(self, job: SettingJob, lines: list[str], last_progress):
+        parsed = []
+        for line in lines:
+            result = job.metrics.feed(line)
+            if result is not None and result.kind == "train":
+                parsed.append({k: v.number for k, v in result.values.items()})
+        label = job.setting.label
+        self.session.emit(LogLines(self.key, label, lines, parsed))
+        progress = job.metrics.progress()
+        if progress is not None and progress != last_progress:
+            done, total = progress
+            self.session.emit(Progress(self.key, label, done, total, job.metrics.plan_unit or "", self._eta(job, done, total)))
+        return progress
+
+    @staticmethod
+    def _eta(job: SettingJob, done: float, total: float) -> float | None:
+        if job.started_wall is None or done <= 0 or math.isnan(done):
+            return None
+        elapsed = time.time() - job.started_wall
+        return max(0.0, elapsed / done * (total - done))
+
+    def _end(self, job: SettingJob, state: JobState) -> None:
+        job.outcome = state
+        results = {name: v.text for name, v in job.metrics.results().items()} if state.status == DONE else {}
+        self.session.record(
+            "setting_finished", phase=self.key.phase, n=self.key.n, label=job.setting.label,
+            status=state.status, exit_code=state.exit_code, results=results, detail=state.detail,
+        )
+        self.session.emit(SettingStatus(self.key, job.setting.label, state.status, state.exit_code, state.detail))
+
+    def _join(self) -> None:
+        for thread in list(self._workers):
+            thread.join()
+        if self._stop.is_set():
+            return
+        blocks = [self._block(job) for job in self.jobs.values()]
+        feedback = run_feedback(self.key, self.session.state.budget_left, blocks)
+        self._on_finished(self.key, feedback)
+        self.session.emit(RunFinished(self.key, feedback))
+        self.finished.set()
+
+    def _block(self, job: SettingJob) -> str:
+        state = job.outcome or JobState(LOST, detail="never started")
+        tail: list[str] = []
+        if state.status == FAILED:
+            tail = _log_tail(job.launch.log_path)
+        return setting_block(
+            job.setting.label, script_name(job.setting), state.status, state.exit_code,
+            job.metrics, tail, state.detail,
+        )
+
+
+def _log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 16384))
+            text = fh.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ["(no output)"]
+    return text.splitlines()[-lines:]
+
+
+def replay_log(path: Path, metrics: SettingMetrics) -> None:
+    """Feed a finished setting's whole log to its metrics (on resume)."""
+    tailer = LogTailer(path)
+    while True:
+        lines = tailer.read_lines()
+        if not lines:
+            break
+        for line in lines:
+            metrics.feed(line)
+    for line in tailer.flush_partial():
+        metrics.feed(line)
+
+
+def parse_time(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso).timestamp() if iso else None
+

@@ -1,0 +1,185 @@
+"""A session's state, rebuilt entry by entry from its journal.
+
+The engine changes state only by appending a journal entry and applying it
+here, so a live session and a resumed one go through the same code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from sessions.events import CANCELLED, ENDED, QUEUED, RUNNING, RunKey
+from sessions.ranges import apply_edit, content_lines
+from tasks.spec import LineRange
+
+
+class ReplayMismatch(RuntimeError):
+    """The journal does not reproduce the files it says it produced."""
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileState:
+    lines: tuple[str, ...]
+    ranges: tuple[LineRange, ...]
+    trailing_newline: bool = True
+
+    @classmethod
+    def from_text(cls, text: str, ranges: tuple[LineRange, ...]) -> FileState:
+        trailing = text.endswith("\n")
+        body = text[:-1] if trailing else text
+        return cls(tuple(body.split("\n")) if body else (), ranges, trailing)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines) + ("\n" if self.trailing_newline else "")
+
+    def edited(self, start: int, end: int, content: str) -> FileState:
+        lines, ranges = apply_edit(list(self.lines), list(self.ranges), start, end, content_lines(content))
+        return FileState(tuple(lines), tuple(ranges), self.trailing_newline)
+
+
+@dataclass
+class SettingRecord:
+    label: str
+    status: str = QUEUED
+    job_id: str | None = None
+    exit_code: int | None = None
+    results: dict[str, str] = field(default_factory=dict)
+    detail: str = ""
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
+@dataclass
+class RunRecord:
+    key: RunKey
+    settings: dict[str, SettingRecord]
+    started_at: str
+    files: dict[str, str] = field(default_factory=dict)  # path -> sha256 of the tested text
+    feedback: str | None = None
+    cancel_requested: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.feedback is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return any(s.status == CANCELLED for s in self.settings.values())
+
+    def results(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for s in self.settings.values():
+            out.update(s.results)
+        return out
+
+    def unfinished(self) -> list[SettingRecord]:
+        return [s for s in self.settings.values() if s.status not in ENDED]
+
+
+@dataclass
+class SessionState:
+    meta: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, FileState] = field(default_factory=dict)
+    undo_stack: list[tuple[str, FileState]] = field(default_factory=list)
+    tests: list[RunRecord] = field(default_factory=list)
+    submission: RunRecord | None = None
+    edits: int = 0
+
+    # -- derived -----------------------------------------------------------
+    @property
+    def budget_total(self) -> int:
+        return int(self.meta["test_budget"])
+
+    @property
+    def budget_left(self) -> int:
+        return self.budget_total - len(self.tests)
+
+    @property
+    def closed(self) -> bool:
+        return self.submission is not None and self.submission.finished
+
+    @property
+    def submitted_test(self) -> int | None:
+        return self.submission.key.n if self.submission else None
+
+    def active_run(self) -> RunRecord | None:
+        runs = [*self.tests, *([self.submission] if self.submission else [])]
+        return next((r for r in runs if not r.finished), None)
+
+    def run(self, key: RunKey) -> RunRecord:
+        if key.phase == "submit":
+            assert self.submission is not None and self.submission.key == key
+            return self.submission
+        return self.tests[key.n - 1]
+
+    # -- applying journal entries ---------------------------------------------
+    def apply(self, type_: str, data: dict[str, Any], time: str) -> None:
+        handler = getattr(self, "_on_" + type_, None)
+        if handler is not None:  # unknown types (notes) change no state
+            handler(data, time)
+
+    def _on_session_created(self, data: dict, time: str) -> None:
+        self.meta = dict(data, created_at=time)
+
+    def _on_files_initialised(self, data: dict, time: str) -> None:
+        for path, info in data["files"].items():
+            ranges = tuple(LineRange(a, b) for a, b in info["ranges"])
+            self.files[path] = FileState.from_text(info["text"], ranges)
+
+    def _on_edit(self, data: dict, time: str) -> None:
+        path = data["file"]
+        before = self.files[path]
+        after = before.edited(data["start"], data["end"], data["content"])
+        if sha256_text(after.text) != data["sha256_after"]:
+            raise ReplayMismatch(f"edit #{self.edits + 1} of {path} does not reproduce the recorded file")
+        self.undo_stack.append((path, before))
+        self.files[path] = after
+        self.edits += 1
+
+    def _on_undo(self, data: dict, time: str) -> None:
+        for _ in range(data["count"]):
+            path, before = self.undo_stack.pop()
+            self.files[path] = before
+
+    def _run_key(self, data: dict) -> RunKey:
+        return RunKey(data.get("phase", "test"), data["n"])
+
+    def _new_run(self, data: dict, time: str) -> RunRecord:
+        return RunRecord(
+            key=self._run_key(data),
+            settings={label: SettingRecord(label) for label in data["settings"]},
+            started_at=time,
+            files=dict(data.get("files", {})),
+        )
+
+    def _on_test_started(self, data: dict, time: str) -> None:
+        self.tests.append(self._new_run(dict(data, phase="test"), time))
+
+    def _on_submit_started(self, data: dict, time: str) -> None:
+        self.submission = self._new_run(dict(data, phase="submit"), time)
+
+    def _on_setting_started(self, data: dict, time: str) -> None:
+        record = self.run(self._run_key(data)).settings[data["label"]]
+        record.status, record.job_id, record.started_at = RUNNING, data["job_id"], time
+
+    def _on_setting_finished(self, data: dict, time: str) -> None:
+        record = self.run(self._run_key(data)).settings[data["label"]]
+        record.status = data["status"]
+        record.exit_code = data.get("exit_code")
+        record.results = dict(data.get("results", {}))
+        record.detail = data.get("detail", "")
+        record.ended_at = time
+
+    def _on_cancel_requested(self, data: dict, time: str) -> None:
+        self.run(self._run_key(data)).cancel_requested = True
+
+    def _on_run_finished(self, data: dict, time: str) -> None:
+        self.run(self._run_key(data)).feedback = data["feedback"]
+
