@@ -309,11 +309,11 @@ class Session:
 
     def _check_disk_matches(self, path: str) -> None:
         """The workspace file must be what the journal says; name the difference."""
+        state = self.file_state(path)
         try:
             disk = self.disk_text(path)
         except (FileNotFoundError, UnicodeDecodeError) as exc:
             raise Refused(f"{path} in the workspace cannot be read ({exc}); undo or restore it") from None
-        state = self.file_state(path)
         if disk == state.text:
             return
         proposed = FileState.from_text(disk, state.ranges)

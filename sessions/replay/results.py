@@ -1,0 +1,231 @@
+"""Reading a test's (or a submission's) output text back into results.
+
+The text is what an agent saw (sessions/feedback.py writes the same form):
+
+    [Test #2] (1 test remaining; call submit(n=N) to ...)
+
+    ### resnet20-cifar10 (scripts/resnet20_cifar10.sh)
+    Training progress (last epochs):
+    TRAIN_METRICS: epoch=200 ... test_acc=92.87 lr=0.000000
+    Final metrics (resnet20-cifar10): test_acc_resnet20-cifar10=93.01
+
+    ### vgg16bn-cifar100 (scripts/vgg16bn_cifar100.sh)
+    [COMMAND FAILED exit=1]
+    Traceback ...
+
+    [Leaderboard] Results saved: {"test_acc_resnet20-cifar10": 93.01, ...}
+
+Transcripts may have it flattened onto one line, or cut anywhere; whatever
+can be read is read, and a setting whose result is not in the text is
+marked incomplete rather than guessed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+
+from sessions.events import CANCELLED, DONE, FAILED, LOST
+from sessions.replay.model import INCOMPLETE, MISSING, UNKNOWN, SettingResult
+from tasks.spec import Setting, TaskSpec
+
+TEST_HEADER = re.compile(r"\[Test #(\d+)\]")
+REMAINING = re.compile(r"\((\d+) tests? remaining")
+SUBMIT_HEADER = re.compile(r"\[submit\][^\n#]{0,80}?test #(\d+)")
+BLOCK = re.compile(r"(?:^|(?<=\s))### (\S+) \(([^()\n]{0,200})\)")
+FINAL_NAMED = re.compile(r"Final metrics \(([^)\n]*)\):")
+FINAL_RAW = re.compile(r"FINAL_METRICS:?(?=\s)")
+TRAIN = re.compile(r"TRAIN_METRICS:?(?=\s)")
+FAILED_MARK = re.compile(r"\[COMMAND FAILED exit=(-?\d+)\]")
+NOT_FOUND = re.compile(r"\[output file not found[^\]]*\]")
+LEADERBOARD = re.compile(r"\[Leaderboard\][^\n{]*?(\{)")
+
+
+def pairs(text: str) -> dict[str, str]:
+    """The key=value pairs at the start of `text`, up to the first other word."""
+    out: dict[str, str] = {}
+    for token in text.split():
+        key, sep, value = token.partition("=")
+        if not sep or not key or not value:
+            break
+        out[key] = value
+    return out
+
+
+def tested_number(text: str) -> int | None:
+    m = TEST_HEADER.search(text[:400])
+    return int(m.group(1)) if m else None
+
+
+def submit_number(text: str) -> int | None:
+    m = SUBMIT_HEADER.search(text[:400])
+    return int(m.group(1)) if m else None
+
+
+def remaining(text: str) -> int | None:
+    m = REMAINING.search(text[:400])
+    return int(m.group(1)) if m else None
+
+
+@dataclass
+class ParsedRun:
+    settings: list[SettingResult] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # leaderboard results tied to no setting
+    leaderboard: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        statuses = [s.status for s in self.settings]
+        if not statuses:
+            return UNKNOWN
+        if all(s == DONE for s in statuses):
+            return DONE
+        if all(s in (FAILED, LOST, MISSING) for s in statuses):
+            return FAILED
+        if any(s == CANCELLED for s in statuses):
+            return CANCELLED
+        return "partial"
+
+    def results(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for s in self.settings:
+            out.update(s.metrics)
+        out.update(self.extra)
+        return out
+
+
+def _setting(task: TaskSpec | None, label: str) -> Setting | None:
+    if task is None:
+        return None
+    try:
+        return task.setting(label)
+    except KeyError:
+        return None
+
+
+def name_final_values(task: TaskSpec | None, label: str, values: dict[str, str]) -> dict[str, str]:
+    """Named results from a setting's FINAL_METRICS pairs.
+
+    With the task known, its metric rules name them (only the metrics the
+    task reports); without it every pair is kept as `<key>_<label_snake>`,
+    the convention of the published bilevel results.
+    """
+    setting = _setting(task, label)
+    if task is not None and setting is not None:
+        out = {}
+        for rule in task.metrics:
+            if rule.source == "final" and rule.applies_to(label) and rule.key in values:
+                out[rule.metric_name(setting)] = values[rule.key]
+        return out
+    snake = label.replace("-", "_")
+    return {f"{key}_{snake}": value for key, value in values.items()}
+
+
+def parse_block(label: str, script: str | None, body: str, task: TaskSpec | None, ends_text: bool) -> SettingResult:
+    result = SettingResult(label, script=script, output=body.strip("\n"))
+    setting = _setting(task, label)
+    result.hidden = bool(setting and setting.hidden)
+    failed = FAILED_MARK.search(body)
+    if failed:
+        result.status, result.exit_code = FAILED, int(failed.group(1))
+        return result
+    if "[CANCELLED]" in body:
+        result.status = CANCELLED
+        return result
+    if "[LOST]" in body:
+        result.status = LOST
+        return result
+    named = FINAL_NAMED.search(body)
+    if named:
+        result.metrics = pairs(body[named.end() :])
+    raw = None
+    for raw in FINAL_RAW.finditer(body):
+        pass
+    if raw is not None:
+        values = pairs(body[raw.end() :])
+        result.values = values
+        if not result.metrics:
+            result.metrics = name_final_values(task, label, values)
+    if not result.values:
+        last_train = None
+        for last_train in TRAIN.finditer(body):
+            pass
+        if last_train is not None:
+            result.values = pairs(body[last_train.end() :])
+    if result.metrics or named or raw is not None or "[NO METRICS]" in body:
+        result.status = DONE
+    elif NOT_FOUND.search(body):
+        result.status, result.detail = MISSING, NOT_FOUND.search(body).group(0).strip("[]")
+    else:
+        result.status = INCOMPLETE if ends_text else UNKNOWN
+    return result
+
+
+def _leaderboard(text: str) -> tuple[dict[str, str], int | None]:
+    """The `[Leaderboard] Results saved: {...}` pairs, and where the line starts."""
+    m = LEADERBOARD.search(text)
+    if not m:
+        return {}, None
+    start = m.start(1)
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(text, start)
+    except ValueError:
+        end = text.find("}", start)
+        if end < 0:
+            return {}, m.start()
+        try:
+            obj = ast.literal_eval(text[start : end + 1])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return {}, m.start()
+    if not isinstance(obj, dict):
+        return {}, m.start()
+    flat: dict[str, str] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):  # {label: {metric: value}}
+            for k, v in value.items():
+                if not isinstance(v, (dict, list)):
+                    flat[str(k)] = _text(v)
+        elif not isinstance(value, list):
+            flat[str(key)] = _text(value)
+    return flat, m.start()
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    return str(value)
+
+
+def parse_run_output(text: str, task: TaskSpec | None = None) -> ParsedRun:
+    """Per-setting results of one test's or submission's output text."""
+    parsed = ParsedRun()
+    board, board_at = _leaderboard(text)
+    body_text = text if board_at is None else text[:board_at]
+    blocks = list(BLOCK.finditer(body_text))
+    for i, m in enumerate(blocks):
+        end = blocks[i + 1].start() if i + 1 < len(blocks) else len(body_text)
+        last = i + 1 == len(blocks)
+        parsed.settings.append(
+            parse_block(m.group(1), m.group(2) or None, body_text[m.end() : end], task, last and board_at is None)
+        )
+    if board:
+        parsed.leaderboard = board
+        by_label = {s.label: s for s in parsed.settings}
+        for name, value in board.items():
+            owner = next(
+                (s for label, s in by_label.items()
+                 if name.endswith(label) or name.endswith(label.replace("-", "_"))),
+                None,
+            )
+            if owner is not None:
+                owner.metrics[name] = value
+                if owner.status in (UNKNOWN, INCOMPLETE):
+                    owner.status = DONE
+            else:
+                parsed.extra[name] = value
+    if not blocks and text.strip():
+        parsed.notes.append("no per-setting output could be read from the result text")
+    return parsed

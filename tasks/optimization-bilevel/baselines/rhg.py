@@ -1,0 +1,33 @@
+def get_toy_strategy() -> ToyStrategy:
+    # RHG has no toy variant: the toy setting runs V-PBGD (paper values).
+    return ToyStrategy(
+        method="v_pbgd",
+        gams=(10.0,),
+        alpha0=0.1,
+    )
+
+
+def get_hyperclean_strategy(net: str) -> HypercleanStrategy:
+    if net == "linear":
+        return HypercleanStrategy(
+            method="rhg",
+            lrx=0.001,
+            lr_inner=0.1,
+            outer_itr=100,
+            T=500,
+            K=500,
+            reg=0.0,
+            eval_interval=1,
+        )
+    if net == "mlp":
+        return HypercleanStrategy(
+            method="rhg",
+            lrx=0.001,
+            lr_inner=0.4,
+            outer_itr=100,
+            T=500,
+            K=500,
+            reg=0.0,
+            eval_interval=1,
+        )
+    raise ValueError(f"Unsupported network: {net}")

@@ -1,0 +1,50 @@
+"""Fixtures shared by the whole suite: the fake task and sessions on it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasks import Catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_TASKS = ROOT / "tests" / "fixtures" / "tasks"
+SHARED = ROOT.parent / "shared"
+FAKE_FILE = "fake/fake_driver.py"
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return Catalog([FIXTURE_TASKS])
+
+
+@pytest.fixture
+def fake_task(catalog):
+    return catalog.get("fake-task")
+
+
+@pytest.fixture
+def new_session(fake_task, tmp_path, monkeypatch):
+    """Factory for sessions of the fake task; all are closed at teardown."""
+    from sessions.engine import Session
+
+    monkeypatch.setenv("FAKE_EPOCHS", os.environ.get("FAKE_EPOCHS", "5"))
+    opened = []
+
+    def make(**options):
+        session = Session.create(
+            fake_task, sessions_dir=tmp_path / "sessions", profile="demo",
+            data_root=tmp_path / "data", python=sys.executable, slots=[{}], **options,
+        )
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        try:
+            session.close(cancel_running=True)
+        except Exception:
+            pass

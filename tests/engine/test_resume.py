@@ -1,0 +1,101 @@
+"""Kill -9 of the engine process mid-test, then resume: nothing recorded is lost."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from sessions.engine import Session
+from sessions.journal import read_journal
+from tests.conftest import FIXTURE_TASKS
+
+
+def journal_types(session_dir):
+    entries, _, _, _ = read_journal(session_dir / "journal.jsonl")
+    return [(e.type, e.data.get("label")) for e in entries]
+
+
+def test_kill_minus_nine_mid_test_then_resume(fake_task, tmp_path):
+    sessions_dir = tmp_path / "sessions"
+    session = Session.create(fake_task, sessions_dir=sessions_dir, profile="demo", python=sys.executable)
+    session_dir = session.dir
+    session.close()
+
+    env = dict(os.environ, FAKE_EPOCHS="12", FAKE_SLEEP="0.25", FAKE_SLOW_LABEL="beta", MLSBENCH_SLOTS="1")
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(sessions_dir),
+         "session", "test", "--session", session_dir.name],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        types = journal_types(session_dir)
+        if ("setting_finished", "alpha") in types and ("setting_started", "beta") in types:
+            break
+        time.sleep(0.05)
+    else:
+        cli.kill()
+        raise AssertionError(f"the test did not get going: {cli.stderr.read()}")
+    time.sleep(0.5)  # beta is now mid-run
+    cli.send_signal(signal.SIGKILL)
+    cli.wait()
+
+    env_before = dict(os.environ)
+    os.environ.update(FAKE_EPOCHS="12", FAKE_SLEEP="0.25", FAKE_SLOW_LABEL="beta")
+    try:
+        resumed = Session.open(session_dir, fake_task, python=sys.executable, slots=[{}])
+        assert resumed.state.budget_left == 2  # spent once, not refunded, not doubled
+        test = resumed.state.tests[0]
+        assert test.settings["alpha"].status == "done"
+        assert test.settings["alpha"].results == {"test_acc_alpha": "50.00"}
+        assert test.settings["beta"].status == "running"
+        assert (session_dir / "tests" / "1" / "alpha.log").read_text().count("TRAIN_METRICS") == 12
+        # the training process survived the engine and is re-attached
+        controller = resumed.reattach()
+        assert controller is not None and controller.wait(60)
+        feedback = resumed.state.tests[0].feedback
+        assert "test_acc_alpha=50.00" in feedback and "test_acc_beta=51.00" in feedback
+        assert resumed.state.tests[0].settings["beta"].exit_code == 0
+        resumed.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    # and the journal still verifies end to end
+    types = journal_types(session_dir)
+    assert types.count(("test_started", None)) == 1 and ("run_finished", None) in types
+
+
+def test_a_job_that_vanished_is_reported_lost(new_session, monkeypatch):
+    monkeypatch.setenv("FAKE_EPOCHS", "100")
+    monkeypatch.setenv("FAKE_SLEEP", "0.2")
+    session = new_session()
+    controller = session.start_test()
+    while not session.state.tests[0].settings["alpha"].job_id:
+        time.sleep(0.02)
+    controller.detach()  # as if the app went away, then the job is killed behind its back
+    pgid = int(session.state.tests[0].settings["alpha"].job_id)
+    os.killpg(pgid, signal.SIGKILL)
+    session.close()
+    resumed = Session.open(session.dir, session.task, python=sys.executable, slots=[{}])
+    monkeypatch.setenv("FAKE_EPOCHS", "2")
+    monkeypatch.setenv("FAKE_SLEEP", "0")
+    resumed.reattach().wait(30)
+    record = resumed.state.tests[0]
+    assert record.settings["alpha"].status == "lost"
+    assert "[LOST]" in record.feedback
+    assert record.settings["beta"].status == "done"  # queued settings still run
+    assert resumed.state.budget_left == 2
+    resumed.close()
+
+
+def test_a_second_process_cannot_open_the_same_session(new_session):
+    from sessions.errors import Refused
+
+    session = new_session()
+    try:
+        Session.open(session.dir, session.task)
+    except Refused as exc:
+        assert "open in another mlsbench-tui process" in str(exc)
+    else:
+        raise AssertionError("opened twice")

@@ -1,0 +1,407 @@
+"""The `mlsbench-tui` command: the app, and scriptable subcommands over the same engine.
+
+Only the app itself imports Textual, and only when it starts; the scripted
+subcommands (session, list, sessions, leaderboard, replay --print) run
+without a screen, the way a script or an agent harness would drive them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from sessions.engine import Session
+from sessions.errors import Refused
+from sessions.events import LogLines, Progress, RunFinished, SettingStatus
+from sessions.journal import JournalCorrupt
+from sessions.leaderboard import board_lines, build_board, final_table_lines
+from sessions.runners import RUNNERS, RunnerConfigError, make_runner
+from sessions.slots import cuda_available
+from sessions.store import default_sessions_dir, find_session, list_sessions
+from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
+from tasks.spec import PROFILES
+
+
+class CliError(Exception):
+    """A message for the person at the terminal; exit status 2."""
+
+
+# -- arguments ------------------------------------------------------------------------
+def _common(parser: argparse.ArgumentParser, top: bool) -> None:
+    """Options valid before and after a subcommand (SUPPRESS keeps the top value)."""
+    default = (lambda v: v) if top else (lambda v: argparse.SUPPRESS)
+    parser.add_argument("--sessions-dir", type=Path, default=default(None),
+                        help="where sessions are kept (env MLSBENCH_SESSIONS)")
+    parser.add_argument("--tasks-dir", type=Path, action="append", default=default([]),
+                        help="an extra folder of tasks (repeatable; env MLSBENCH_TASKS)")
+    parser.add_argument("--data-root", type=Path, default=default(None),
+                        help="where datasets live (env MLSBENCH_DATA)")
+    parser.add_argument("--runner", choices=RUNNERS, default=default("local"),
+                        help="where settings run (default local)")
+    parser.add_argument("--runner-config", type=Path, default=default(None),
+                        help="TOML file configuring the runner (e.g. Slurm partition)")
+    parser.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+
+
+def _new_session_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", help="task id (see `mlsbench-tui list`)")
+    parser.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
+    parser.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlsbench-tui",
+        description="Take on an MLS-Bench research task under the rules the AI agents had.",
+        epilog="Start with: mlsbench-tui --task cv-multitask-loss",
+    )
+    _common(parser, top=True)
+    _new_session_options(parser)
+    parser.add_argument("--resume", metavar="SESSION", help="open this session (id or prefix)")
+    parser.add_argument("--new", action="store_true", help="start a new session even if one is open")
+    parser.add_argument("--replay", type=Path, metavar="PATH", help="play back a session or an agent conversation")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("list", help="the tasks and whether they can run")
+    _common(p, top=False)
+    p = sub.add_parser("sessions", help="the sessions kept locally")
+    _common(p, top=False)
+    p.add_argument("--task")
+    p = sub.add_parser("leaderboard", help="published results and local submissions, by profile")
+    _common(p, top=False)
+    p.add_argument("--task", required=True)
+    p.add_argument("--profile", choices=PROFILES)
+    p = sub.add_parser("replay", help="print a replay as plain text")
+    _common(p, top=False)
+    p.add_argument("path", type=Path)
+    p.add_argument("--print", action="store_true", dest="print_", help="print the steps (the default here)")
+
+    session = sub.add_parser("session", help="drive a session without the screen").add_subparsers(dest="action", required=True)
+    p = session.add_parser("new", help="create a session and print its id")
+    _common(p, top=False)
+    _new_session_options(p)
+    for name, helptext in (
+        ("status", "budget, editable ranges, tests"),
+        ("edit", "replace editable lines"),
+        ("undo", "undo the last edit(s)"),
+        ("sync", "record changes saved to the workspace by another editor"),
+        ("test", "spend one test: run the visible settings, stream them, print the feedback"),
+        ("wait", "follow a test or submission that is still running (after a restart)"),
+        ("submit", "submit test N: run the hidden settings and close the session"),
+    ):
+        p = session.add_parser(name, help=helptext)
+        _common(p, top=False)
+        p.add_argument("--session", help="session id or prefix (default: the newest open one)")
+        p.add_argument("--task", help="with no --session: the newest open session of this task")
+        if name == "edit":
+            p.add_argument("--file", required=True, help="workspace path, e.g. pytorch-vision/custom_mtl.py")
+            p.add_argument("--start", type=int, required=True)
+            p.add_argument("--end", type=int, required=True)
+            p.add_argument("--content-file", type=Path, required=True, help="the new lines ('-' for stdin)")
+        if name == "undo":
+            p.add_argument("--n", type=int, default=1)
+        if name == "submit":
+            p.add_argument("--n", type=int, required=True, help="which test to submit")
+    return parser
+
+
+# -- shared resolution -------------------------------------------------------------------
+class Context:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.catalog = Catalog(args.tasks_dir)
+        self.sessions_dir = args.sessions_dir or default_sessions_dir()
+
+    def task(self, task_id: str | None) -> TaskSpec:
+        if not task_id:
+            raise CliError("which task? pass --task ID (`mlsbench-tui list` shows them)")
+        return self.catalog.get(task_id)
+
+    def options(self) -> dict[str, Any]:
+        return {"runner": make_runner(self.args.runner, self.args.runner_config, self.sessions_dir)}
+
+    def default_profile(self, task: TaskSpec) -> str:
+        if self.args.profile:
+            return self.args.profile
+        if cuda_available():
+            print("profile: paper (a CUDA device is visible)", file=sys.stderr)
+            return "paper"
+        print(f"profile: demo (no CUDA device visible; its scores are not comparable with "
+              f"published ones; --profile paper runs the published protocol)", file=sys.stderr)
+        return "demo"
+
+    def new_session(self) -> Session:
+        task = self.task(self.args.task)
+        return Session.create(
+            task, sessions_dir=self.sessions_dir, profile=self.default_profile(task),
+            seed=self.args.seed, data_root=self.args.data_root, **self.options(),
+        )
+
+    def session_dir(self, session_id: str | None, task_id: str | None) -> Path:
+        if session_id:
+            try:
+                return find_session(self.sessions_dir, session_id)
+            except LookupError as exc:
+                raise CliError(str(exc)) from None
+        open_ = [s for s in list_sessions(self.sessions_dir, task_id) if not s.closed and not s.problem]
+        if not open_:
+            raise CliError(f"no open session{' of ' + task_id if task_id else ''} in {self.sessions_dir}; "
+                           "`mlsbench-tui session new --task ID` starts one")
+        return open_[-1].dir
+
+    def open_session(self, directory: Path) -> Session:
+        task_id = directory.parent.name
+        return Session.open(directory, self.task(task_id), **self.options())
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_list(ctx: Context) -> None:
+    rows = []
+    for task_id, entry in ctx.catalog.entries.items():
+        if entry.error is not None:
+            rows.append({"id": task_id, "runnable": False, "problem": str(entry.error)})
+            continue
+        spec = entry.spec
+        missing = [str(p) for p in spec.missing_sources()]
+        rows.append({"id": task_id, "title": spec.title, "runnable": not missing, "missing": missing,
+                     "settings": [s.label + (" (hidden)" if s.hidden else "") for s in spec.settings]})
+    if ctx.args.json:
+        print(json.dumps(rows, indent=1))
+        return
+    for row in rows:
+        mark = "runnable" if row["runnable"] else "not runnable"
+        print(f"{row['id']:28} {mark:13} {row.get('title', '')}")
+        if row.get("problem"):
+            print(f"    broken spec: {row['problem']}")
+        for path in row.get("missing", []):
+            print(f"    missing: {path}")
+
+
+def cmd_sessions(ctx: Context) -> None:
+    found = list_sessions(ctx.sessions_dir, ctx.args.task)
+    if ctx.args.json:
+        print(json.dumps([{"id": s.id, "task": s.task_id, "profile": s.profile, "seed": s.seed,
+                           "status": s.status, "results": s.results, "problem": s.problem} for s in found], indent=1))
+        return
+    if not found:
+        print(f"no sessions in {ctx.sessions_dir}")
+    for s in found:
+        print(f"{s.id}  {s.task_id:24} {s.profile:6} seed {s.seed:<5} {s.status}")
+        if s.problem:
+            print(f"    {s.problem}")
+
+
+def cmd_leaderboard(ctx: Context) -> None:
+    task = ctx.task(ctx.args.task)
+    board = build_board(task, ctx.sessions_dir, ctx.args.profile or "paper")
+    if ctx.args.json:
+        print(json.dumps({"task": board.task_id, "profile": board.profile, "comparable": board.comparable,
+                          "metrics": board.metrics,
+                          "rows": [{"entry": r.entry, "kind": r.kind, "values": r.values, "detail": r.detail} for r in board.rows]},
+                         indent=1))
+        return
+    print("\n".join(board_lines(board)))
+
+
+def cmd_replay(ctx: Context, path: Path) -> None:
+    from sessions.replay import format_replay, load_replay
+
+    result = load_replay(path, ctx.catalog)
+    for line in format_replay(result.replay):
+        print(line)
+    for reason in result.skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+
+
+def status_dict(session: Session) -> dict[str, Any]:
+    st = session.state
+    return {
+        "session": session.id, "dir": str(session.dir), "task": session.task.id, "profile": session.profile,
+        "seed": session.seed, "budget_left": st.budget_left, "budget_total": st.budget_total,
+        "closed": st.closed, "submitted_test": st.submitted_test, "edits": st.edits,
+        "files": {p: [[r.start, r.end] for r in f.ranges] for p, f in st.files.items() if f.ranges},
+        "tests": [{"n": r.key.n, "finished": r.finished,
+                   "settings": {s.label: {"status": s.status, "exit_code": s.exit_code, "results": s.results}
+                                for s in r.settings.values()}} for r in st.tests],
+        "final_results": session.final_results(),
+    }
+
+
+def print_status(session: Session) -> None:
+    st = session.state
+    print(f"session {session.id}  task {session.task.id}  profile {session.profile}  seed {session.seed}")
+    print(f"workspace {session.workspace}")
+    print(f"tests: {st.budget_left} of {st.budget_total} left"
+          + (f"; submitted test #{st.submitted_test}" if st.closed else ""))
+    for path, f in st.files.items():
+        if f.ranges:
+            print(f"editable: {path} lines {', '.join(str(r) for r in f.ranges)} (of {len(f.lines)})")
+    for run in st.tests:
+        state = "finished" if run.finished else "running"
+        print(f"test #{run.key.n} ({state}): " + ", ".join(
+            f"{s.label} {s.status}" + (f" {s.results}" if s.results else "") for s in run.settings.values()))
+    if st.closed:
+        print("\n".join(final_table_lines(session.task, session.profile, session.final_results())))
+
+
+class Streamer:
+    """Prints a run's events as they arrive (plain text or JSON lines)."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def __call__(self, event: Any) -> None:
+        if self.as_json:
+            self._json(event)
+        elif isinstance(event, LogLines):
+            sys.stdout.write("".join(f"[{event.label}] {line}\n" for line in event.lines))
+        elif isinstance(event, SettingStatus):
+            code = f" (exit {event.exit_code})" if event.exit_code not in (None, 0) else ""
+            detail = f": {event.detail}" if event.detail else ""
+            print(f"== {event.label}: {event.status}{code}{detail}", flush=True)
+
+    def _json(self, event: Any) -> None:
+        if isinstance(event, LogLines):
+            out = [{"event": "line", "label": event.label, "text": line} for line in event.lines]
+        elif isinstance(event, SettingStatus):
+            out = [{"event": "status", "label": event.label, "status": event.status,
+                    "exit_code": event.exit_code, "detail": event.detail}]
+        elif isinstance(event, Progress):
+            out = [{"event": "progress", "label": event.label, "done": event.done, "total": event.total,
+                    "eta_seconds": event.eta_seconds}]
+        elif isinstance(event, RunFinished):
+            out = [{"event": "finished", "run": str(event.run), "feedback": event.feedback}]
+        else:
+            out = []
+        sys.stdout.write("".join(json.dumps(o) + "\n" for o in out))
+
+
+def follow(session: Session, start, as_json: bool) -> None:
+    """Run start() (a test, a submission, a re-attach), streaming until it ends.
+
+    Ctrl-C cancels the run (a cancelled test is not refunded)."""
+    session.subscribe(Streamer(as_json))
+    controller = start()
+    if controller is None:
+        print("nothing is running in this session")
+        return
+
+    def interrupt(signum, frame):
+        print("\ncancelling the run (the test stays spent) ...", file=sys.stderr)
+        session.cancel()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        while not controller.wait(0.2):
+            pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not as_json:
+        run = session.state.submission if session.state.submission and session.state.submission.finished else session.state.tests[-1]
+        print()
+        print(run.feedback or "")
+        if session.state.closed:
+            print()
+            print("\n".join(final_table_lines(session.task, session.profile, session.final_results())))
+
+
+def cmd_session(ctx: Context) -> None:
+    args = ctx.args
+    if args.action == "new":
+        session = ctx.new_session()
+        if args.json:
+            print(json.dumps(status_dict(session), indent=1))
+        else:
+            print(f"created session {session.id} ({session.task.id}, profile {session.profile}, seed {session.seed})")
+            print_status(session)
+        session.close()
+        return
+    session = ctx.open_session(ctx.session_dir(args.session, args.task))
+    try:
+        if session.resume_warning:
+            print(f"warning: {session.resume_warning}", file=sys.stderr)
+        if args.action == "status":
+            print(json.dumps(status_dict(session), indent=1)) if args.json else print_status(session)
+        elif args.action == "edit":
+            content = sys.stdin.read() if str(args.content_file) == "-" else args.content_file.read_text(encoding="utf-8")
+            _say(args, session.edit(args.file, args.start, args.end, content), session)
+        elif args.action == "undo":
+            _say(args, session.undo(args.n), session)
+        elif args.action == "sync":
+            _say(args, "\n".join(session.sync_from_disk()) or "nothing to record: the workspace matches the journal", session)
+        elif args.action == "test":
+            follow(session, session.start_test, args.json)
+        elif args.action == "wait":
+            follow(session, session.reattach, args.json)
+        elif args.action == "submit":
+            follow(session, lambda: session.start_submit(args.n), args.json)
+    finally:
+        session.close()
+
+
+def _say(args: argparse.Namespace, message: str, session: Session) -> None:
+    if args.json:
+        print(json.dumps({"message": message, **status_dict(session)}, indent=1))
+    else:
+        print(message)
+
+
+def cmd_app(ctx: Context) -> None:
+    args = ctx.args
+    if args.replay:
+        from tui.replay_app import run_replay
+
+        run_replay(args.replay, ctx.catalog)
+        return
+    if args.resume:
+        session = ctx.open_session(ctx.session_dir(args.resume, None))
+    else:
+        task = ctx.task(args.task)
+        candidates = [s for s in list_sessions(ctx.sessions_dir, task.id)
+                      if not s.closed and not s.problem and (args.profile in (None, s.profile))
+                      and (args.seed in (None, s.seed))]
+        if candidates and not args.new:
+            print(f"resuming session {candidates[-1].id} ({candidates[-1].status}); --new starts a fresh one",
+                  file=sys.stderr)
+            session = ctx.open_session(candidates[-1].dir)
+        else:
+            session = ctx.new_session()
+    from tui.app import run_app
+
+    run_app(session)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        ctx = Context(args)
+        if args.command is None:
+            if not (args.task or args.resume or args.replay):
+                parser.print_help()
+                return 0
+            cmd_app(ctx)
+        elif args.command == "list":
+            cmd_list(ctx)
+        elif args.command == "sessions":
+            cmd_sessions(ctx)
+        elif args.command == "leaderboard":
+            cmd_leaderboard(ctx)
+        elif args.command == "replay":
+            cmd_replay(ctx, args.path)
+        elif args.command == "session":
+            cmd_session(ctx)
+    except (Refused, CliError, UnknownTask, TaskSpecError, JournalCorrupt, RunnerConfigError) as exc:
+        print(f"mlsbench-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
