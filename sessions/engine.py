@@ -481,6 +481,11 @@ class Session:
         jobs = []
         for setting in [s for s in self.settings(key.phase == "submit") if s.label in record.settings]:
             done = record.settings[setting.label]
+            if done.job_id and done.status not in ENDED and done.runner != self.runner.name:
+                raise Refused(
+                    f"{setting.label} of {key} runs under the {done.runner} runner; "
+                    f"open the session with --runner {done.runner} to follow it"
+                )
             write_setting_script(run_dir, setting, self.command_for(setting))
             job = SettingJob(
                 setting=setting,

@@ -32,14 +32,12 @@ from sessions.events import (
 )
 from sessions.feedback import TAIL_LINES, run_feedback, setting_block
 from sessions.metrics import SettingMetrics
-from sessions.runner import JobState, Launch, Runner
+from sessions.runner import JobState, Launch, Runner, read_exit_file
 from sessions.tail import LogTailer
 from tasks.spec import Setting
 
 if TYPE_CHECKING:
     from sessions.engine import Session
-
-IDLE_SLEEP = 0.05  # seconds between looks at a quiet log
 
 
 @dataclass
@@ -167,13 +165,13 @@ class RunController:
                     last_progress = self._lines(job, rest, last_progress)
                 if rest := tailer.flush_partial():
                     self._lines(job, rest, last_progress)
-                if state.status == LOST and self._cancel.is_set():
-                    state = JobState(CANCELLED)
+                if self._cancel.is_set() and read_exit_file(job.launch.exit_path) is None:
+                    state = JobState(CANCELLED)  # killed by the cancel, not by itself
                 self._end(job, state)
                 return
             if state.status == QUEUED:
                 self.session.emit(SettingStatus(self.key, job.setting.label, QUEUED, detail=state.detail))
-            time.sleep(IDLE_SLEEP)
+            self.runner.idle(job.launch)
 
     def _lines(self, job: SettingJob, lines: list[str], last_progress):
         parsed = []

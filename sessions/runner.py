@@ -69,6 +69,12 @@ class Runner(Protocol):
 
     def cancel(self, job_id: str) -> None: ...
 
+    def idle(self, launch: Launch) -> None:
+        """Wait a little for the job's log to grow (returns early where it can)."""
+
+
+IDLE_SLEEP = 0.05  # seconds between looks at a quiet local log
+
 
 class LocalRunner:
     """Subprocesses on this machine, each in its own process group."""
@@ -106,6 +112,9 @@ class LocalRunner:
         return ended_state(launch.exit_path) or JobState(
             LOST, detail="the process is gone and left no exit status (killed outside the app?)"
         )
+
+    def idle(self, launch: Launch) -> None:
+        time.sleep(IDLE_SLEEP)
 
     def cancel(self, job_id: str) -> None:
         pgid = int(job_id)

@@ -49,6 +49,7 @@ class SettingRecord:
     label: str
     status: str = QUEUED
     job_id: str | None = None
+    runner: str = "local"
     exit_code: int | None = None
     results: dict[str, str] = field(default_factory=dict)
     detail: str = ""
@@ -168,6 +169,7 @@ class SessionState:
     def _on_setting_started(self, data: dict, time: str) -> None:
         record = self.run(self._run_key(data)).settings[data["label"]]
         record.status, record.job_id, record.started_at = RUNNING, data["job_id"], time
+        record.runner = data.get("runner", "local")
 
     def _on_setting_finished(self, data: dict, time: str) -> None:
         record = self.run(self._run_key(data)).settings[data["label"]]

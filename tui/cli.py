@@ -19,7 +19,7 @@ from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
 from sessions.leaderboard import board_lines, build_board, final_table_lines
-from sessions.runners import RUNNERS, RunnerConfigError, make_runner
+from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.slots import cuda_available
 from sessions.store import default_sessions_dir, find_session, list_sessions
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
@@ -114,7 +114,23 @@ class Context:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.catalog = Catalog(args.tasks_dir)
-        self.sessions_dir = args.sessions_dir or default_sessions_dir()
+        self._runner = None
+
+    @property
+    def runner(self):
+        if self._runner is None:  # only commands that run settings need one
+            self._runner = make_runner(self.args.runner, self.args.runner_config)
+        return self._runner
+
+    @property
+    def sessions_dir(self) -> Path:
+        if self.args.sessions_dir:
+            return self.args.sessions_dir
+        if self.args.runner != "local":
+            shared = runner_sessions_dir(self.runner)
+            if shared:
+                return shared
+        return default_sessions_dir()
 
     def task(self, task_id: str | None) -> TaskSpec:
         if not task_id:
@@ -122,7 +138,7 @@ class Context:
         return self.catalog.get(task_id)
 
     def options(self) -> dict[str, Any]:
-        return {"runner": make_runner(self.args.runner, self.args.runner_config, self.sessions_dir)}
+        return {"runner": self.runner}
 
     def default_profile(self, task: TaskSpec) -> str:
         if self.args.profile:

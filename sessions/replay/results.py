@@ -83,11 +83,12 @@ class ParsedRun:
             return UNKNOWN
         if all(s == DONE for s in statuses):
             return DONE
-        if all(s in (FAILED, LOST, MISSING) for s in statuses):
-            return FAILED
         if any(s == CANCELLED for s in statuses):
             return CANCELLED
-        return "partial"
+        bad = any(s in (FAILED, LOST, MISSING) for s in statuses)
+        if bad:
+            return "partial" if DONE in statuses else FAILED
+        return INCOMPLETE
 
     def results(self) -> dict[str, str]:
         out: dict[str, str] = {}

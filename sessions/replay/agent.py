@@ -1,0 +1,590 @@
+"""Turning an MLS-Bench agent conversation into replay steps.
+
+Both agent importers (the JSON export and the plain-text transcript) first
+read their file into a `Conversation` of `AgentMessage`s; this module pairs
+each tool call with its result and makes the steps.
+
+Where the task is known locally, the agent's edits are re-applied to the
+task's scaffold, so each edit step carries the real file before and after.
+The scaffold comes from the catalog; failing that from the export's first
+file snapshot, or from the file listing in the task prompt when that
+listing is complete. An edit that cannot be re-applied keeps the agent's
+text and says why; from then on that file's text is unknown until an undo
+brings back a known state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sessions.ranges import EditRefused, content_lines
+from sessions.replay.model import (
+    UNKNOWN,
+    EditStep,
+    Replay,
+    SubmitStep,
+    TestStep,
+    TextStep,
+    UndoStep,
+)
+from sessions.replay.results import parse_run_output, remaining, submit_number, tested_number
+from sessions.state import FileState
+from tasks.spec import LineRange, TaskSpec
+
+PLACEHOLDER = "⋯"
+
+EDIT_TOOLS = {"edit", "edit_file", "replace", "replace_lines", "str_replace"}
+TEST_TOOLS = {"test", "run_test", "run_tests"}
+UNDO_TOOLS = {"undo", "undo_edit"}
+SUBMIT_TOOLS = {"submit", "submit_result"}
+
+REPLACED = re.compile(r"Replaced lines (\d+)\s*\.\.\s*(\d+) with (\d+) line")
+RANGE_AFTER = re.compile(r"Editable range:\s*(\d+)\s*[–-]\s*(\d+)")
+TOTAL = re.compile(r"total:\s*(\d+) lines")
+EDITABLE_HEADER = re.compile(r"(\S+)\s*\[EDITABLE\s*[—–-]+\s*lines?\s*(\d+)\s*[–-]\s*(\d+)")
+LISTING_LINE = re.compile(r"^\s*(\d+): ?(.*)$")
+TASK_LINE = re.compile(r"^\s*Task:\s*(\S+)", re.M)
+
+
+@dataclass
+class AgentMessage:
+    role: str  # user | assistant | tool_result
+    step: int | None = None
+    text: str = ""  # user content, assistant text, or the tool's result
+    thinking: str = ""
+    tool: str | None = None
+    tool_input: dict[str, Any] | None = None
+    input_truncated: bool = False  # the tool input was cut (its last string value is partial)
+    truncated: bool = False  # the text was cut
+    time: str | None = None
+    new_run: bool = False  # the source says a new run begins here
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    step: int | None
+    filename: str
+    content: str
+    original_name: str | None = None
+    run: int = 1
+
+
+@dataclass
+class Conversation:
+    source: str  # agent-json | agent-text
+    path: str
+    task_id: str | None = None
+    model: str | None = None
+    total_steps: int | None = None
+    messages: list[AgentMessage] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def classify_result(text: str) -> str | None:
+    """Which tool a result text came from, when it says so."""
+    head = text.lstrip()[:300]
+    if head.startswith("OK: Replaced") or head.startswith("OK: Inserted") or head.startswith("OK: Deleted"):
+        return "edit"
+    if head.startswith("Undo complete") or head.startswith("Nothing to undo"):
+        return "undo"
+    if head.startswith("[submit]"):
+        return "submit"
+    if head.startswith("[Test #"):
+        return "test"
+    return None
+
+
+def tool_kind(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().lower()
+    for kind, names in (("edit", EDIT_TOOLS), ("test", TEST_TOOLS), ("undo", UNDO_TOOLS), ("submit", SUBMIT_TOOLS)):
+        if name in names:
+            return kind
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _norm(name: str) -> str:
+    return name.strip().strip("/").replace("\\", "/")
+
+
+@dataclass
+class _Tracked:
+    """A file as the replay knows it at a point: its state, or why it is unknown."""
+
+    path: str
+    state: FileState | None
+    exact: bool = True  # False once placeholder lines stand for text the source lost
+    why_unknown: str = ""
+
+
+class AgentReplayBuilder:
+    def __init__(self, conv: Conversation, task: TaskSpec | None, task_note: str | None = None):
+        self.conv, self.task = conv, task
+        self.replay = Replay(conv.source, conv.path, task_id=conv.task_id, who=conv.model)
+        self.replay.skipped.extend(conv.skipped)
+        self.replay.notes.extend(conv.notes)
+        self.replay.meta.update(conv.meta)
+        if conv.total_steps is not None:
+            self.replay.meta["total_steps"] = conv.total_steps
+        if task is not None:
+            self.replay.title, self.replay.test_budget = task.title, task.test_budget
+        if task_note:
+            self.replay.notes.append(task_note)
+        self.run = 1
+        self.prev_step: int | None = None
+        self.pending: AgentMessage | None = None
+        self.prompt = ""  # the first user message: the task text
+        self.initial: dict[tuple[int, str], _Tracked] = {}
+        self.scaffold_notes: dict[str, str] = {}
+        self._reset_run()
+
+    # -- runs -------------------------------------------------------------------------
+    def _reset_run(self) -> None:
+        self.files: dict[str, _Tracked] = {}
+        self.undo_stack: list[tuple[str, _Tracked]] = []
+        self.tests: dict[int, TestStep] = {}
+        self.last_test: int | None = None
+
+    def _new_run(self) -> None:
+        if self.replay.steps:
+            self.run += 1
+        self._reset_run()
+
+    def add(self, step, msg: AgentMessage | None):
+        step.run = self.run
+        if msg is not None:
+            step.time = step.time or msg.time
+            if step.source_step is None:
+                step.source_step = msg.step
+            step.notes.extend(msg.notes)
+        return self.replay.add(step)
+
+    # -- messages ---------------------------------------------------------------------
+    def build(self) -> Replay:
+        for msg in self.conv.messages:
+            self.feed(msg)
+        self._flush()
+        if not self.conv.messages:
+            self.replay.skipped.append("the conversation holds no messages")
+        if self.replay.task_id is None:
+            m = TASK_LINE.search(self.prompt)
+            if m:
+                self.replay.task_id = m.group(1)
+        for note in self.scaffold_notes.values():
+            self.replay.notes.append(note)
+        return self.replay
+
+    def feed(self, msg: AgentMessage) -> None:
+        if msg.new_run or (msg.step is not None and self.prev_step is not None and msg.step < self.prev_step):
+            self._flush()
+            self._new_run()
+        if msg.step is not None:
+            self.prev_step = msg.step
+        if msg.role == "assistant":
+            self._flush()
+            if msg.thinking.strip():
+                self.add(TextStep(role="thinking", text=msg.thinking), msg)
+            if msg.text.strip():
+                self.add(TextStep(role="assistant", text=msg.text), msg)
+            if msg.tool or msg.tool_input is not None:
+                self.pending = msg
+            return
+        if msg.role == "tool_result" or classify_result(msg.text) is not None:
+            kind = classify_result(msg.text)
+            if self.pending is not None:
+                want = tool_kind(self.pending.tool) or self._guess_kind(self.pending)
+                if kind is None or want is None or kind == want or (want == "edit" and kind is None):
+                    call, self.pending = self.pending, None
+                    self._complete(call, msg)
+                    return
+                self._flush()
+            self._orphan(msg, kind)
+            return
+        # a plain user message (or anything else with text)
+        self._flush()
+        if not self.prompt and msg.text:
+            self.prompt = msg.text
+            self._task_from_prompt(msg.text)
+        if msg.text.strip() or msg.role == "user":
+            role = msg.role if msg.role in ("user", "assistant") else "note"
+            self.add(TextStep(role=role, text=msg.text), msg)
+
+    def _task_from_prompt(self, text: str) -> None:
+        if self.replay.task_id is None:
+            m = TASK_LINE.search(text)
+            if m:
+                self.replay.task_id = m.group(1)
+
+    def _flush(self) -> None:
+        """A pending call that got no result."""
+        if self.pending is not None:
+            call, self.pending = self.pending, None
+            self._complete(call, None)
+
+    @staticmethod
+    def _guess_kind(call: AgentMessage) -> str | None:
+        data = call.tool_input or {}
+        if any(k in data for k in ("start_line", "filename", "content", "op")):
+            return "edit"
+        return None
+
+    # -- one call and its result ------------------------------------------------------------
+    def _complete(self, call: AgentMessage, result: AgentMessage | None) -> None:
+        kind = tool_kind(call.tool) or self._guess_kind(call)
+        if kind is None and result is not None:
+            kind = classify_result(result.text)
+        text = result.text if result is not None else None
+        if result is not None and result.time and not call.time:
+            call.time = result.time
+        if kind == "edit":
+            self._edit(call, text)
+        elif kind == "test":
+            self._test(call, text)
+        elif kind == "undo":
+            self._undo(call, text)
+        elif kind == "submit":
+            self._submit(call, text)
+        else:
+            self._other(call, text)
+
+    def _orphan(self, msg: AgentMessage, kind: str | None) -> None:
+        """A result with no call before it (results arriving as user messages, flattened files)."""
+        if kind == "test":
+            self._test(msg, msg.text)
+        elif kind == "submit":
+            self._submit(msg, msg.text)
+        elif kind == "undo":
+            msg.notes.append("undo result without its call: one edit assumed")
+            self._undo(msg, msg.text)
+        else:
+            what = "edit result without the edit's input" if kind == "edit" else "tool result without a call"
+            self.add(TextStep(role="tool", title=what, text=msg.text), msg)
+
+    def _other(self, call: AgentMessage, result: str | None) -> None:
+        parts = []
+        if call.tool_input:
+            parts.append("input: " + ", ".join(f"{k}={_short(v)}" for k, v in call.tool_input.items()))
+        if result is not None:
+            parts.append(result)
+        self.add(TextStep(role="tool", title=call.tool or "tool", text="\n".join(parts)), call)
+
+    # -- edits --------------------------------------------------------------------------------
+    def _edit(self, call: AgentMessage, result: str | None) -> None:
+        data = call.tool_input or {}
+        filename = str(data.get("filename") or data.get("file") or data.get("path") or "")
+        op = str(data.get("op") or "replace").lower()
+        start, end = _int(data.get("start_line", data.get("start"))), _int(data.get("end_line", data.get("end")))
+        content = data.get("content", data.get("new_content", ""))
+        content = content if isinstance(content, str) else str(content)
+        if op in ("insert", "insert_after") and start is not None and end is None:
+            start, end = start + 1, start
+        elif op == "delete":
+            content = ""
+        step = EditStep(file=filename or "?", start=start or 0, end=end if end is not None else (start or 0) - 1,
+                        content=content, message=result or "")
+        if result is None:
+            step.notes.append("no result recorded for this edit")
+        ok = result is None or result.lstrip().startswith("OK")
+        if not ok:
+            step.refused = True
+            tracked = self._tracked(filename, result) if filename else None
+            step.before = step.after = tracked.state if tracked else None
+            step.applied = step.before is not None
+            step.notes.append("the edit was refused; the file did not change")
+            self.add(step, call)
+            return
+        reported = REPLACED.search(result or "")
+        if call.input_truncated:
+            step.content = content = self._pad(content, reported, step)
+        elif reported and int(reported.group(3)) != len(content_lines(content)):
+            step.notes.append(
+                f"the tool reported {reported.group(3)} line(s), the recorded text has {len(content_lines(content))}"
+            )
+        if not filename or start is None or end is None or op not in ("replace", "insert", "insert_after", "delete"):
+            step.notes.append(f"the edit's input is incomplete or of an unknown kind (op={op!r}): shown as the agent's text")
+            self._mark_unknown(filename, "an earlier edit could not be read")
+            self.add(step, call)
+            return
+        tracked = self._tracked(filename, result)
+        path = tracked.path
+        step.file = path
+        if tracked.state is None:
+            step.notes.append(f"not re-applied: {tracked.why_unknown}; shown as the agent's text")
+            self.undo_stack.append((path, tracked))
+            self.add(step, call)
+            return
+        try:
+            after = tracked.state.edited(start, end, content)
+        except EditRefused as exc:
+            step.before = tracked.state
+            step.notes.append(f"cannot be re-applied to the scaffold ({exc}); shown as the agent's text")
+            self.undo_stack.append((path, tracked))
+            self.files[path] = _Tracked(path, None, False, "an earlier edit could not be re-applied")
+            self.add(step, call)
+            return
+        exact = tracked.exact and not call.input_truncated
+        step.before, step.after, step.applied, step.exact = tracked.state, after, True, exact
+        self._check_reported(step, result)
+        self.undo_stack.append((path, tracked))
+        self.files[path] = _Tracked(path, after, exact, "")
+        self._check_snapshot(step, call)
+        self.add(step, call)
+
+    def _pad(self, content: str, reported: re.Match | None, step: EditStep) -> str:
+        lines = content_lines(content)
+        if reported is None:
+            step.notes.append("the edit's text is cut short in the source; the file after it is incomplete")
+            return "\n".join(lines + [f"{PLACEHOLDER} [the rest of this edit's text is not in the source]"])
+        want = int(reported.group(3))
+        missing = want - len(lines)
+        if missing <= 0:
+            step.notes.append("the edit's text is cut short in the source (its last line may be partial)")
+            return content
+        step.notes.append(
+            f"the edit's text is cut short in the source: {missing} of its {want} lines are missing "
+            f"and shown as '{PLACEHOLDER}'"
+        )
+        filler = [f"{PLACEHOLDER} [{missing} line(s) of this edit are not in the source]"] + [PLACEHOLDER] * (missing - 1)
+        return "\n".join(lines + filler)
+
+    def _check_reported(self, step: EditStep, result: str | None) -> None:
+        m = RANGE_AFTER.search(result or "")
+        if not m:
+            return
+        want = LineRange(int(m.group(1)), int(m.group(2)))
+        got = step.range_after()
+        if got is not None and (got.start, got.end) != (want.start, want.end):
+            step.notes.append(f"the tool reported editable range {want}, re-applying gives {got}")
+
+    def _mark_unknown(self, filename: str, why: str) -> None:
+        if filename:
+            path = self._resolve(filename)[0]
+            self.undo_stack.append((path, self.files.get(path) or _Tracked(path, None, False, why)))
+            self.files[path] = _Tracked(path, None, False, why)
+
+    # -- the files' starting points -------------------------------------------------------------
+    def _resolve(self, filename: str) -> tuple[str, Any]:
+        """The workspace path for an agent's filename, and the task file if known."""
+        name = _norm(filename)
+        if self.task is not None:
+            for f in self.task.files:
+                if f.path == name:
+                    return f.path, f
+            for f in self.task.files:
+                if name.endswith("/" + f.path) or f.path.endswith("/" + name) or f.path.rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]:
+                    return f.path, f
+        return name, None
+
+    def _tracked(self, filename: str, result: str | None) -> _Tracked:
+        path, task_file = self._resolve(filename)
+        if path in self.files:
+            return self.files[path]
+        key = (self.run, path)
+        if key not in self.initial:
+            self.initial[key] = self._initial_state(path, task_file, filename, result)
+        self.files[path] = self.initial[key]
+        return self.files[path]
+
+    def _initial_state(self, path: str, task_file, filename: str, result: str | None) -> _Tracked:
+        reasons = []
+        ranges: tuple[LineRange, ...] | None = tuple(task_file.editable) if task_file is not None else None
+        if task_file is not None:
+            try:
+                text = task_file.source.read_text(encoding="utf-8")
+                self.scaffold_notes[path] = f"{path}: edits re-applied to the task's scaffold ({self.task.id})"
+                return _Tracked(path, FileState.from_text(text, ranges), True, "")
+            except (OSError, UnicodeDecodeError) as exc:
+                reasons.append(f"the task's scaffold for {path} is not available ({type(exc).__name__})")
+        elif self.task is None:
+            reasons.append(f"task {self.replay.task_id or '?'} is not in the local catalog")
+        else:
+            reasons.append(f"{path} is not a file of task {self.task.id}")
+        if ranges is None:
+            ranges = self._ranges_from_prompt(path, filename) or self._ranges_from_result(result)
+        snap = self._initial_snapshot(path, filename)
+        if snap is not None and ranges:
+            self.scaffold_notes[path] = f"{path}: edits re-applied to the export's first snapshot of the file (step {snap.step})"
+            return _Tracked(path, FileState.from_text(snap.content, ranges), True, "")
+        listing = self._listing(path, filename, result)
+        if listing is not None and ranges:
+            self.scaffold_notes[path] = f"{path}: edits re-applied to the file as the task prompt lists it"
+            return _Tracked(path, FileState.from_text(listing, ranges), True, "")
+        if not ranges:
+            reasons.append("its editable lines are not known")
+        why = "; ".join(reasons) or "the scaffold is not available"
+        self.scaffold_notes.setdefault(path, f"{path}: edits not re-applied ({why}); they show the agent's text")
+        return _Tracked(path, None, False, why)
+
+    def _ranges_from_prompt(self, path: str, filename: str) -> tuple[LineRange, ...] | None:
+        for m in EDITABLE_HEADER.finditer(self.prompt):
+            name = _norm(m.group(1))
+            if name in (path, _norm(filename)) or name.rsplit("/", 1)[-1] == path.rsplit("/", 1)[-1]:
+                return (LineRange(int(m.group(2)), int(m.group(3))),)
+        return None
+
+    @staticmethod
+    def _ranges_from_result(result: str | None) -> tuple[LineRange, ...] | None:
+        """The range before the first edit, from that edit's reply (range after minus the delta)."""
+        rep, after = REPLACED.search(result or ""), RANGE_AFTER.search(result or "")
+        if not rep or not after:
+            return None
+        delta = int(rep.group(3)) - (int(rep.group(2)) - int(rep.group(1)) + 1)
+        start, end = int(after.group(1)), int(after.group(2)) - delta
+        return (LineRange(start, end),) if end >= start else None
+
+    def _initial_snapshot(self, path: str, filename: str) -> Snapshot | None:
+        names = {path, _norm(filename)}
+        first_edit = self.prev_step
+        candidates = [
+            s for s in self.conv.snapshots
+            if s.run == self.run and (_norm(s.filename) in names or _norm(s.original_name or "") in names)
+            and (s.step is None or first_edit is None or s.step < first_edit)
+        ]
+        return min(candidates, key=lambda s: s.step or 0) if candidates else None
+
+    def _listing(self, path: str, filename: str, result: str | None) -> str | None:
+        """The file as the prompt lists it ("  1: ..."), if the listing is whole."""
+        for m in EDITABLE_HEADER.finditer(self.prompt):
+            name = _norm(m.group(1))
+            if name not in (path, _norm(filename)) and name.rsplit("/", 1)[-1] != path.rsplit("/", 1)[-1]:
+                continue
+            lines, expect = [], 1
+            for line in self.prompt[m.end():].split("\n")[1:]:
+                lm = LISTING_LINE.match(line)
+                if lm is None or int(lm.group(1)) != expect:
+                    if lines:
+                        break
+                    continue
+                lines.append(lm.group(2))
+                expect += 1
+            total = self._total_before(result)
+            if lines and total is not None and total == len(lines):
+                return "\n".join(lines) + "\n"
+        return None
+
+    @staticmethod
+    def _total_before(result: str | None) -> int | None:
+        rep, total = REPLACED.search(result or ""), TOTAL.search(result or "")
+        if not rep or not total:
+            return None
+        return int(total.group(1)) - int(rep.group(3)) + (int(rep.group(2)) - int(rep.group(1)) + 1)
+
+    def _check_snapshot(self, step: EditStep, call: AgentMessage) -> None:
+        if call.step is None or step.after is None:
+            return
+        for s in self.conv.snapshots:
+            if s.run == self.run and s.step == call.step and _norm(s.filename) in (step.file, _norm(step.file)):
+                if s.content != step.after.text:
+                    step.notes.append(f"the export's snapshot of step {s.step} differs from the re-applied file")
+                return
+
+    # -- undo, tests, submit ------------------------------------------------------------------
+    def _undo(self, call: AgentMessage, result: str | None) -> None:
+        data = call.tool_input or {}
+        count = _int(data.get("n", data.get("count", 1))) or 1
+        step = UndoStep(count=count, message=result or "")
+        if result is not None and not result.lstrip().startswith("Undo complete"):
+            step.refused = True
+            step.notes.append("the undo was refused; nothing changed")
+            self.add(step, call)
+            return
+        if result is None:
+            step.notes.append("no result recorded for this undo")
+        for _ in range(count):
+            if not self.undo_stack:
+                step.notes.append("more undos than edits in this run: the rest had nothing to undo")
+                break
+            path, previous = self.undo_stack.pop()
+            now = self.files.get(path)
+            old_before = step.files.get(path, (now.state if now else None, None))[0]
+            step.files[path] = (old_before, previous.state)
+            self.files[path] = previous
+        self.add(step, call)
+
+    def _test(self, call: AgentMessage, result: str | None) -> None:
+        step = TestStep(text=result or "")
+        if result is None:
+            step.status = "no result"
+            step.notes.append("no result recorded for this test")
+            self.add(step, call)
+            return
+        n = tested_number(result)
+        if n is None:
+            step.refused, step.status = True, "refused"
+            step.notes.append("the result is not a test's output; the test was probably refused")
+            self.add(step, call)
+            return
+        if self.last_test is not None and n <= self.last_test:
+            step.notes.append(
+                f"test #{n} follows test #{self.last_test}: a new run begins here, "
+                "and the steps before it in that run are not in the file"
+            )
+            self._new_run()
+        parsed = parse_run_output(result, self.task)
+        step.n, step.budget_left = n, remaining(result)
+        step.settings, step.extra, step.status = parsed.settings, parsed.extra, parsed.status
+        step.notes.extend(parsed.notes)
+        if self.task is not None:
+            self._mark_missing(step)
+        self.tests[n] = step
+        self.last_test = n
+        self.add(step, call)
+
+    def _mark_missing(self, step: TestStep) -> None:
+        have = {s.label for s in step.settings}
+        missing = [s.label for s in self.task.visible_settings if s.label not in have]
+        if missing and step.settings:
+            step.notes.append("no output in the source for " + ", ".join(missing))
+
+    def _submit(self, call: AgentMessage, result: str | None) -> None:
+        data = call.tool_input or {}
+        n = _int(data.get("n"))
+        step = SubmitStep(n=n, text=result or "")
+        if result is not None:
+            said = submit_number(result)
+            if said is None and not result.lstrip().startswith("[submit]"):
+                step.refused, step.status = True, "refused"
+                step.notes.append("the submission was refused")
+                self.add(step, call)
+                return
+            if said is not None:
+                if n is not None and said != n:
+                    step.notes.append(f"the call asked for test #{n}, the result says test #{said}")
+                step.n = said
+            parsed = parse_run_output(result, self.task)
+            step.settings, step.status = parsed.settings, parsed.status
+            step.final = parsed.results()
+            step.notes.extend(parsed.notes)
+        else:
+            step.notes.append("no result recorded for the submission")
+        tested = self.tests.get(step.n) if step.n is not None else None
+        if tested is not None:
+            visible = {s.label for s in tested.settings}
+            for s in step.settings:
+                s.hidden = s.hidden or (s.label not in visible)
+            step.final = {**tested.results(), **step.final}
+            if not any(s.hidden for s in step.settings):
+                step.notes.append("the hidden settings' results are not in the source")
+        elif step.n is not None:
+            step.notes.append(f"test #{step.n} is not in this run of the file")
+        self.add(step, call)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

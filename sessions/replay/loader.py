@@ -1,0 +1,136 @@
+"""`load_replay(path)`: detect what a path holds and import it.
+
+- a session directory (holding journal.jsonl), or a journal.jsonl file
+- an MLS-Bench agent conversation exported as JSON
+- the plain-text transcript form of such a conversation
+
+Contents are never trusted to be well formed: whatever can be read becomes
+steps, and `skipped` says what was left out and why. Only a path that is
+not there (or not readable at all) raises `ReplayError`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sessions.errors import Refused
+from sessions.replay.agent import AgentReplayBuilder, Conversation
+from sessions.replay.agent_json import read_json_conversation
+from sessions.replay.agent_text import decode_bytes, read_text_conversation
+from sessions.replay.model import Replay
+from sessions.replay.own import import_session
+from sessions.store import JOURNAL
+
+SNIFF_BYTES = 4096
+
+
+class ReplayError(Refused):
+    """The path cannot be replayed at all (missing, unreadable, a folder with no session)."""
+
+
+@dataclass
+class ImportResult:
+    replay: Replay
+    skipped: list[str] = field(default_factory=list)  # human-readable: what was left out and why
+    format: str = ""  # session | agent-json | agent-text
+
+
+def detect_format(path: Path) -> str:
+    """session | agent-json | agent-text, from the path and the start of the file."""
+    if path.is_dir():
+        if (path / JOURNAL).is_file():
+            return "session"
+        raise ReplayError(f"{path} is a folder without a {JOURNAL}: not a session directory")
+    head = _head(path)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if path.name == JOURNAL or _looks_like_journal(stripped):
+        return "session"
+    if stripped[:1] in (b"{", b"["):
+        return "agent-json"
+    return "agent-text"
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ReplayError(f"{path} cannot be read: {exc.strerror or exc}") from None
+
+
+def _looks_like_journal(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0]
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and {"seq", "type", "prev"} <= set(obj)
+
+
+def _task_for(conv_task: str | None, catalog):
+    """The local task spec for an agent's task id, or None with the reason."""
+    if not conv_task:
+        return None, "the conversation does not name its task: edits are shown as the agent's text"
+    if catalog is None:
+        return None, None
+    try:
+        return catalog.get(conv_task), None
+    except Exception as exc:  # UnknownTask, TaskSpecError
+        return None, f"task {conv_task}: not usable from the local catalog ({exc}); edits are shown as the agent's text"
+
+
+def _task_id_of(conv: Conversation) -> str | None:
+    if conv.task_id:
+        return conv.task_id
+    from sessions.replay.agent import TASK_LINE
+
+    for msg in conv.messages:
+        if msg.role == "user" and msg.text:
+            m = TASK_LINE.search(msg.text)
+            return m.group(1) if m else None
+    return None
+
+
+def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResult:
+    """Import a replay from any supported source.
+
+    `catalog` (a tasks.Catalog) finds the task's scaffold to re-apply an
+    agent's edits to; None uses the default catalog. `reapply=False` shows
+    the agents' edits as their text only.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReplayError(f"{path}: no such file or folder")
+    fmt = detect_format(path)
+    if fmt == "session":
+        replay = import_session(path)
+        return ImportResult(replay, replay.skipped, fmt)
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise ReplayError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if fmt == "agent-json":
+        probe = Conversation("agent-json", str(path))
+        conv = read_json_conversation(decode_bytes(blob, probe), str(path))
+        conv.skipped[:0] = probe.skipped
+        if not conv.messages and "Agent Conversation:" in blob[:SNIFF_BYTES].decode("utf-8", "replace"):
+            conv = read_text_conversation(blob, str(path))
+    else:
+        conv = read_text_conversation(blob, str(path))
+    task_id = _task_id_of(conv)
+    conv.task_id = task_id
+    task, why = None, None
+    if reapply:
+        if catalog is None:
+            try:
+                from tasks.catalog import Catalog
+
+                catalog = Catalog()
+            except Exception as exc:
+                why = f"the task catalog could not be loaded ({exc})"
+        task, reason = _task_for(task_id, catalog)
+        why = why or reason
+    replay = AgentReplayBuilder(conv, task, why).build()
+    return ImportResult(replay, replay.skipped, fmt)
