@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tasks.spec import MetricRule, Setting
 
@@ -19,8 +20,7 @@ KINDS = {"TRAIN_METRICS": "train", "FINAL_METRICS": "final", "TRAIN_PLAN": "plan
 FEEDBACK_LINES = 5  # TRAIN_METRICS lines quoted in a test's feedback
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):  # a NamedTuple: built per key per line, so it must be cheap
     number: float
     text: str
 
