@@ -131,6 +131,8 @@ class SessionState:
 
     def _on_files_initialised(self, data: dict, time: str) -> None:
         for path, info in data["files"].items():
+            if info["text"] is None:  # a read-only helper: only its hash is journaled
+                continue
             ranges = tuple(LineRange(a, b) for a, b in info["ranges"])
             self.files[path] = FileState.from_text(info["text"], ranges)
 

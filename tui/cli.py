@@ -224,11 +224,10 @@ def cmd_leaderboard(ctx: Context) -> None:
 
 
 def cmd_replay(ctx: Context, path: Path) -> None:
-    from sessions.replay import format_replay, load_replay
+    from sessions.replay import load_replay, write_replay
 
     result = load_replay(path, ctx.catalog)
-    for line in format_replay(result.replay):
-        print(line)
+    write_replay(result.replay, sys.stdout)
     for reason in result.skipped:
         print(f"skipped: {reason}", file=sys.stderr)
 

@@ -28,11 +28,11 @@ from sessions.replay.model import (
     TextStep,
     UndoStep,
 )
-from sessions.replay.render import format_replay, step_lines
+from sessions.replay.render import format_replay, step_lines, write_replay
 
 __all__ = [
     "EDIT", "KINDS", "SUBMIT", "TEST", "TEXT", "UNDO",
     "Comparison", "EditStep", "ImportResult", "MetricRow", "Replay", "ReplayError", "Row",
     "SettingResult", "Step", "SubmitStep", "TestStep", "TextStep", "UndoStep",
-    "compare", "detect_format", "format_compare", "format_replay", "load_replay", "step_lines",
+    "compare", "detect_format", "format_compare", "format_replay", "load_replay", "step_lines", "write_replay",
 ]

@@ -21,7 +21,6 @@ from typing import Any
 
 from sessions.ranges import EditRefused, content_lines
 from sessions.replay.model import (
-    UNKNOWN,
     EditStep,
     Replay,
     SubmitStep,
@@ -29,7 +28,7 @@ from sessions.replay.model import (
     TextStep,
     UndoStep,
 )
-from sessions.replay.results import parse_run_output, remaining, submit_number, tested_number
+from sessions.replay.results import parse_run_output, remaining, submit_number, read_test_number
 from sessions.state import FileState
 from tasks.spec import LineRange, TaskSpec
 
@@ -132,8 +131,8 @@ class _Tracked:
 
 
 class AgentReplayBuilder:
-    def __init__(self, conv: Conversation, task: TaskSpec | None, task_note: str | None = None):
-        self.conv, self.task = conv, task
+    def __init__(self, conv: Conversation, task: TaskSpec | None, task_note: str | None = None, reapply: bool = True):
+        self.conv, self.task, self.reapply = conv, task, reapply
         self.replay = Replay(conv.source, conv.path, task_id=conv.task_id, who=conv.model)
         self.replay.skipped.extend(conv.skipped)
         self.replay.notes.extend(conv.notes)
@@ -147,6 +146,7 @@ class AgentReplayBuilder:
         self.run = 1
         self.prev_step: int | None = None
         self.pending: AgentMessage | None = None
+        self._result_time: str | None = None
         self.prompt = ""  # the first user message: the task text
         self.initial: dict[tuple[int, str], _Tracked] = {}
         self.scaffold_notes: dict[str, str] = {}
@@ -175,9 +175,17 @@ class AgentReplayBuilder:
 
     # -- messages ---------------------------------------------------------------------
     def build(self) -> Replay:
-        for msg in self.conv.messages:
-            self.feed(msg)
-        self._flush()
+        for number, msg in enumerate(self.conv.messages, start=1):
+            try:
+                self.feed(msg)
+            except Exception as exc:  # a replay shows what it can; it never stops at a bad message
+                self.pending = None
+                where = f"step {msg.step}" if msg.step is not None else f"message {number}"
+                self.replay.skipped.append(f"{where} could not be replayed ({type(exc).__name__}: {exc}); left out")
+        try:
+            self._flush()
+        except Exception as exc:
+            self.replay.skipped.append(f"the last call could not be replayed ({type(exc).__name__}: {exc})")
         if not self.conv.messages:
             self.replay.skipped.append("the conversation holds no messages")
         if self.replay.task_id is None:
@@ -203,11 +211,11 @@ class AgentReplayBuilder:
             if msg.tool or msg.tool_input is not None:
                 self.pending = msg
             return
-        if msg.role == "tool_result" or classify_result(msg.text) is not None:
-            kind = classify_result(msg.text)
+        kind = classify_result(msg.text)
+        if msg.role == "tool_result" or kind is not None:
             if self.pending is not None:
-                want = tool_kind(self.pending.tool) or self._guess_kind(self.pending)
-                if kind is None or want is None or kind == want or (want == "edit" and kind is None):
+                want = self._kind_of(self.pending)
+                if kind is None or want is None or kind == want:
                     call, self.pending = self.pending, None
                     self._complete(call, msg)
                     return
@@ -236,18 +244,22 @@ class AgentReplayBuilder:
             self._complete(call, None)
 
     @staticmethod
-    def _guess_kind(call: AgentMessage) -> str | None:
-        data = call.tool_input or {}
-        if any(k in data for k in ("start_line", "filename", "content", "op")):
-            return "edit"
-        return None
+    def _kind_of(call: AgentMessage) -> str | None:
+        """edit | test | undo | submit for the four tools; None for others or when unnamed."""
+        kind = tool_kind(call.tool)
+        if kind is None and call.tool in (None, "", "?"):
+            data = call.tool_input or {}
+            if any(k in data for k in ("start_line", "end_line", "content", "op")):
+                return "edit"
+        return kind
 
     # -- one call and its result ------------------------------------------------------------
     def _complete(self, call: AgentMessage, result: AgentMessage | None) -> None:
-        kind = tool_kind(call.tool) or self._guess_kind(call)
-        if kind is None and result is not None:
-            kind = classify_result(result.text)
-        text = result.text if result is not None else None
+        kind = self._kind_of(call)
+        text = result.text if result is not None and result.text.strip() else None
+        if kind is None and text is not None and call.tool in (None, "", "?"):
+            kind = classify_result(text)
+        self._result_time = result.time if result is not None else None
         if result is not None and result.time and not call.time:
             call.time = result.time
         if kind == "edit":
@@ -263,6 +275,7 @@ class AgentReplayBuilder:
 
     def _orphan(self, msg: AgentMessage, kind: str | None) -> None:
         """A result with no call before it (results arriving as user messages, flattened files)."""
+        self._result_time = None
         if kind == "test":
             self._test(msg, msg.text)
         elif kind == "submit":
@@ -400,6 +413,8 @@ class AgentReplayBuilder:
         return self.files[path]
 
     def _initial_state(self, path: str, task_file, filename: str, result: str | None) -> _Tracked:
+        if not self.reapply:
+            return _Tracked(path, None, False, "re-applying edits was turned off")
         reasons = []
         ranges: tuple[LineRange, ...] | None = tuple(task_file.editable) if task_file is not None else None
         if task_file is not None:
@@ -516,13 +531,13 @@ class AgentReplayBuilder:
         self.add(step, call)
 
     def _test(self, call: AgentMessage, result: str | None) -> None:
-        step = TestStep(text=result or "")
+        step = TestStep(text=result or "", ended=self._result_time if call.time else None)
         if result is None:
             step.status = "no result"
             step.notes.append("no result recorded for this test")
             self.add(step, call)
             return
-        n = tested_number(result)
+        n = read_test_number(result)
         if n is None:
             step.refused, step.status = True, "refused"
             step.notes.append("the result is not a test's output; the test was probably refused")
@@ -553,7 +568,7 @@ class AgentReplayBuilder:
     def _submit(self, call: AgentMessage, result: str | None) -> None:
         data = call.tool_input or {}
         n = _int(data.get("n"))
-        step = SubmitStep(n=n, text=result or "")
+        step = SubmitStep(n=n, text=result or "", ended=self._result_time if call.time else None)
         if result is not None:
             said = submit_number(result)
             if said is None and not result.lstrip().startswith("[submit]"):

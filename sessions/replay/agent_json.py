@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from sessions.replay.agent import AgentMessage, Conversation, Snapshot
@@ -87,8 +88,15 @@ def _salvage(text: str, skipped: list[str]) -> dict[str, Any] | None:
 def _time(msg: dict[str, Any]) -> str | None:
     for key in TIME_KEYS:
         value = msg.get(key)
-        if value not in (None, ""):
-            return str(value)
+        if value in (None, "") or isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):  # seconds (or milliseconds) since the epoch
+            seconds = value / 1000 if value > 1e11 else value
+            try:
+                return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+            except (OverflowError, OSError, ValueError):
+                return str(value)
+        return str(value)
     return None
 
 
@@ -265,6 +273,9 @@ def _snapshots(raw: Any, conv: Conversation, run: int) -> None:
 
 def read_json_conversation(text: str, path: str) -> Conversation:
     conv = Conversation("agent-json", path)
+    if not text.strip():
+        conv.skipped.append("the file is empty")
+        return conv
     objects = _objects(text, conv.skipped)
     if not objects:
         conv.skipped.append("no JSON conversation could be read from the file")

@@ -86,7 +86,8 @@ def lenient_object(text: str) -> tuple[dict[str, Any], bool]:
             value, pos = _LENIENT.raw_decode(text, pos)
         except ValueError:
             if pos < size and text[pos] == '"':
-                out[str(key)] = _partial_string(text[pos + 1 :].rstrip("\n"))
+                # A JSON string holds no raw line break: the value was cut where its line ends.
+                out[str(key)] = _partial_string(text[pos + 1 :].split("\n", 1)[0])
             else:
                 m = re.match(r"-?\d+(\.\d+)?", text[pos:])
                 if m:

@@ -43,19 +43,24 @@ class Comparison:
     final: list[MetricRow] = field(default_factory=list)
 
 
-def _anchor(step: Step) -> tuple | None:
+def _anchor(step: Step, run: int) -> tuple | None:
     if isinstance(step, TestStep) and step.n is not None:
-        return (step.run, "test", step.n)
+        return (run, "test", step.n)
     if isinstance(step, SubmitStep):
-        return (step.run, "submit")
+        return (run, "submit")
     return None
 
 
 def _segments(steps: list[Step]) -> list[tuple[tuple | None, list[Step], Step | None]]:
-    """(anchor key, steps before it, the anchor step); the last has no anchor."""
+    """(anchor key, steps before it, the anchor step); the last has no anchor.
+
+    Runs are counted from 1 in each replay, so the second run of a file
+    lines up with the first of another when it is compared alone.
+    """
     out, current = [], []
+    runs: dict[int, int] = {}
     for step in steps:
-        key = _anchor(step)
+        key = _anchor(step, runs.setdefault(step.run, len(runs) + 1))
         if key is None:
             current.append(step)
         else:

@@ -47,7 +47,7 @@ def detect_format(path: Path) -> str:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if path.name == JOURNAL or _looks_like_journal(stripped):
         return "session"
-    if stripped[:1] in (b"{", b"["):
+    if stripped[:1] in (b"{", b"[") or (path.suffix.lower() == ".json" and not stripped.startswith(b"Agent Conversation")):
         return "agent-json"
     return "agent-text"
 
@@ -111,14 +111,7 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
         blob = path.read_bytes()
     except OSError as exc:
         raise ReplayError(f"{path} cannot be read: {exc.strerror or exc}") from None
-    if fmt == "agent-json":
-        probe = Conversation("agent-json", str(path))
-        conv = read_json_conversation(decode_bytes(blob, probe), str(path))
-        conv.skipped[:0] = probe.skipped
-        if not conv.messages and "Agent Conversation:" in blob[:SNIFF_BYTES].decode("utf-8", "replace"):
-            conv = read_text_conversation(blob, str(path))
-    else:
-        conv = read_text_conversation(blob, str(path))
+    conv = _read_conversation(fmt, blob, str(path))
     task_id = _task_id_of(conv)
     conv.task_id = task_id
     task, why = None, None
@@ -132,5 +125,21 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
                 why = f"the task catalog could not be loaded ({exc})"
         task, reason = _task_for(task_id, catalog)
         why = why or reason
-    replay = AgentReplayBuilder(conv, task, why).build()
+    replay = AgentReplayBuilder(conv, task, why, reapply=reapply).build()
     return ImportResult(replay, replay.skipped, fmt)
+
+
+def _read_conversation(fmt: str, blob: bytes, path: str) -> Conversation:
+    try:
+        if fmt == "agent-json":
+            probe = Conversation("agent-json", path)
+            conv = read_json_conversation(decode_bytes(blob, probe), path)
+            conv.skipped[:0] = probe.skipped
+            if not conv.messages and "Agent Conversation:" in blob[:SNIFF_BYTES].decode("utf-8", "replace"):
+                conv = read_text_conversation(blob, path)
+            return conv
+        return read_text_conversation(blob, path)
+    except Exception as exc:  # never stop at a file's contents
+        conv = Conversation(fmt, path)
+        conv.skipped.append(f"the file could not be read as a conversation ({type(exc).__name__}: {exc})")
+        return conv

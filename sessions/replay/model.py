@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from typing import ClassVar, Iterator
 
+from sessions.ranges import content_lines
 from sessions.state import FileState
 from tasks.spec import LineRange
 
@@ -81,10 +83,9 @@ class EditStep(Step):
     message: str = ""  # the tool's reply
     sha256_after: str | None = None  # as recorded (own sessions)
 
-    @property
+    @cached_property
     def new_lines(self) -> int:
-        from sessions.ranges import content_lines
-
+        """How many lines the edit's text has (what replaced start..end)."""
         return len(content_lines(self.content))
 
     @property
@@ -116,7 +117,7 @@ class EditStep(Step):
             text += f", editable range now {r}"
         return text
 
-    def diff(self, context: int = 3) -> list[str]:
+    def diff(self, context: int = 3, prefix: str = "") -> list[str]:
         """A unified diff of the editable region (with a little context).
 
         Without the file before and after, the agent's text is shown as
@@ -129,39 +130,79 @@ class EditStep(Step):
             if lines and lines[-1] == "":
                 lines.pop()
             count = self.end - self.start + 1
-            head = f"@@ -{self.start},{max(count, 0)} +{self.start},{len(lines)} @@ (replaced lines not known)"
-            return [head, *("+" + line for line in lines)]
-        return region_diff(self.before, self.after, self.start, self.end, self.new_lines, self.file, context)
+            head = f"{prefix}@@ -{self.start},{max(count, 0)} +{self.start},{len(lines)} @@ (replaced lines not known)"
+            return [head, *[prefix + "+" + line for line in lines]]
+        return region_diff(self.before, self.after, self.start, self.end, self.new_lines, self.file, context, prefix)
 
 
 def region_diff(
-    before: FileState, after: FileState, start: int, end: int, new_count: int, name: str, context: int = 3
+    before: FileState, after: FileState, start: int, end: int, new_count: int, name: str, context: int = 3,
+    prefix: str = "",
 ) -> list[str]:
     """Unified diff of lines start..end of `before` against their replacement in `after`.
 
-    Only the slices around the edit are compared (fast on long files and
-    long replays); hunk line numbers are those of the whole file.
+    Everything outside that span is the same in both files, so only the span
+    is compared (fast on long files and long replays): a common head and
+    tail are trimmed, and what is left is matched line by line only when
+    the two sides share a line. Hunk line numbers are those of the whole file.
     """
-    lo = max(0, start - 1 - context)
-    old = before.lines[lo : end + context]
-    new = after.lines[lo : start - 1 + new_count + context]
-    out = []
-    for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}", n=context, lineterm=""):
-        if line.startswith("@@"):
-            line = _shift_hunk(line, lo)
-        out.append(line)
+    a_lines, b_lines = before.lines, after.lines
+    lo, a_hi, b_hi = start - 1, end, start - 1 + new_count
+    while lo < a_hi and lo < b_hi and a_lines[lo] == b_lines[lo]:
+        lo += 1
+    while a_hi > lo and b_hi > lo and a_lines[a_hi - 1] == b_lines[b_hi - 1]:
+        a_hi, b_hi = a_hi - 1, b_hi - 1
+    if lo == a_hi and lo == b_hi:
+        return []
+    old, new = a_lines[lo:a_hi], b_lines[lo:b_hi]
+    if old and new and not set(old).isdisjoint(new):
+        ops = [
+            (tag, lo + i1, lo + i2, lo + j1, lo + j2)
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        ]
+    else:
+        ops = [("replace", lo, a_hi, lo, b_hi)]
+    # Group into hunks as difflib does: equal runs longer than 2 * context split hunks.
+    hunks: list[list[tuple]] = [[]]
+    for op in ops:
+        tag, i1, i2, j1, j2 = op
+        if tag == "equal" and i2 - i1 > 2 * context and hunks[-1]:
+            hunks[-1].append(("equal", i1, i1 + context, j1, j1 + context))
+            hunks.append([("equal", i2 - context, i2, j2 - context, j2)])
+        else:
+            hunks[-1].append(op)
+    out = [f"{prefix}--- a/{name}", f"{prefix}+++ b/{name}"]
+    same, minus, plus = prefix + " ", prefix + "-", prefix + "+"
+    for hunk in hunks:
+        if not any(op[0] != "equal" for op in hunk):
+            continue
+        first, last = hunk[0], hunk[-1]
+        a0, b0 = max(0, first[1] - context), max(0, first[3] - context)
+        a1, b1 = min(len(a_lines), last[2] + context), min(len(b_lines), last[4] + context)
+        if first[0] == "equal":
+            a0, b0 = first[1], first[3]
+        if last[0] == "equal":
+            a1, b1 = last[2], last[4]
+        out.append(f"{prefix}@@ -{_range(a0, a1)} +{_range(b0, b1)} @@")
+        if first[0] != "equal":
+            out += [same + line for line in a_lines[a0 : first[1]]]
+        for tag, i1, i2, j1, j2 in hunk:
+            if tag == "equal":
+                out += [same + line for line in a_lines[i1:i2]]
+                continue
+            out += [minus + line for line in a_lines[i1:i2]]
+            out += [plus + line for line in b_lines[j1:j2]]
+        if last[0] != "equal":
+            out += [same + line for line in a_lines[last[2] : a1]]
     return out
 
 
-_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
-
-
-def _shift_hunk(line: str, offset: int) -> str:
-    m = _HUNK.match(line)
-    if not m:
-        return line
-    a, b = int(m.group(1)) + offset, int(m.group(3)) + offset
-    return f"@@ -{a}{m.group(2) or ''} +{b}{m.group(4) or ''} @@" + line[m.end() :]
+def _range(lo: int, hi: int) -> str:
+    """A unified-diff range for 0-based lines lo..hi (exclusive), as difflib writes it."""
+    length = hi - lo
+    if length == 1:
+        return str(lo + 1)
+    return f"{lo if length == 0 else lo + 1},{length}"
 
 
 @dataclass(kw_only=True)
@@ -211,6 +252,9 @@ class TestStep(Step):
         parts = [name, self.status]
         if self.budget_left is not None:
             parts.append(f"{self.budget_left} left")
+        took = duration(self.time, self.ended)
+        if took:
+            parts.append(took)
         return ", ".join(parts)
 
 
@@ -260,6 +304,7 @@ class Replay:
     notes: list[str] = field(default_factory=list)  # how it was built
     skipped: list[str] = field(default_factory=list)  # what was left out, and why
     meta: dict = field(default_factory=dict)
+    _files_cache: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def add(self, step: Step) -> Step:
         step.index = len(self.steps) + 1
@@ -305,6 +350,58 @@ class Replay:
 
     def iter_kind(self, kind: str) -> Iterator[Step]:
         return (s for s in self.steps if s.kind == kind)
+
+    def files_at(self, index: int) -> dict[str, FileState | None]:
+        """The files as they are after step `index` (from 1; 0 is before the first step).
+
+        For a view that steps through the replay: each run starts from the
+        files as its first edits found them, and edits and undos change
+        them; None where the replay does not know a file's text then.
+        """
+        if self._files_cache is None or len(self._files_cache) != len(self.steps) + 1:
+            first: dict[tuple[int, str], FileState | None] = {}
+            for step in self.steps:
+                if isinstance(step, EditStep):
+                    first.setdefault((step.run, step.file), step.before)
+            initial: dict[int, dict[str, FileState | None]] = {}
+            for (run, path), state in first.items():
+                initial.setdefault(run, {})[path] = state
+            run = self.steps[0].run if self.steps else 1
+            states = dict(initial.get(run, {}))
+            cache = [dict(states)]
+            for step in self.steps:
+                if step.run != run:
+                    run, states = step.run, dict(initial.get(step.run, {}))
+                if isinstance(step, EditStep):
+                    states[step.file] = step.after if step.applied else None
+                elif isinstance(step, UndoStep):
+                    for path, (_, after) in step.files.items():
+                        states[path] = after
+                cache.append(dict(states))
+            self._files_cache = cache
+        return self._files_cache[max(0, min(index, len(self.steps)))]
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def duration(start: str | None, end: str | None) -> str:
+    """'2m13s' between two ISO times, or '' when either is missing or unreadable."""
+    a, b = _when(start), _when(end)
+    if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
+        return ""
+    seconds = int(round((b - a).total_seconds()))
+    if seconds < 0:
+        return ""
+    h, rest = divmod(seconds, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s")
 
 
 def as_number(text: str | None) -> float:

@@ -26,7 +26,7 @@ from sessions.replay.model import (
     UndoStep,
 )
 from sessions.replay.results import parse_run_output
-from sessions.state import FileState, ReplayMismatch, SessionState, sha256_text
+from sessions.state import ReplayMismatch, SessionState, sha256_text
 from sessions.store import JOURNAL
 
 LOG_TAIL_BYTES = 32 * 1024
@@ -95,6 +95,12 @@ class _Builder:
         self.tests: dict[int, TestStep] = {}
         self.submit: SubmitStep | None = None
         self.unknown: dict[str, int] = {}
+
+    def budget_left(self) -> int | None:
+        try:
+            return self.state.budget_left
+        except (KeyError, TypeError, ValueError):  # no (readable) session_created entry
+            return None
 
     @property
     def skipped(self) -> list[str]:
@@ -180,7 +186,7 @@ class _Builder:
             time=entry.time, source_step=entry.seq, n=n, status=RUNNING,
             settings=[SettingResult(label, status="queued") for label in entry.data.get("settings", [])],
             files=dict(entry.data.get("files", {})),
-            budget_left=self.state.budget_left if self.state.meta else None,
+            budget_left=self.budget_left(),
         )
         self._check_snapshot(step)
         self.tests[n] = step
@@ -300,10 +306,12 @@ def import_session(path: Path) -> Replay:
     builder = _Builder(directory, replay)
     for entry in entries:
         builder.entry(entry)
-    builder.finish()
+    try:
+        builder.finish()
+    except Exception as exc:  # logs and feedback are extras: the steps stand without them
+        replay.skipped.append(f"the tests' logs could not all be read ({type(exc).__name__}: {exc})")
     replay.meta["session_id"] = directory.name
     replay.meta["closed"] = builder.state.closed
-    if builder.state.meta:
-        replay.meta["budget_left"] = builder.state.budget_left
+    replay.meta["budget_left"] = builder.budget_left()
     replay.notes.append(f"session {directory.name}: rebuilt from its journal ({len(entries)} entries)")
     return replay

@@ -7,7 +7,8 @@ per-setting results; the final table at the end.
 
 from __future__ import annotations
 
-from typing import Iterator
+import sys
+from typing import Iterator, TextIO
 
 from sessions.replay.model import (
     EditStep,
@@ -23,6 +24,7 @@ from sessions.replay.model import (
 INDENT = "    "
 TEXT_LINES = 6  # of free text shown per step
 FAILED_TAIL = 6  # lines of a failed setting's output
+LINE_MAX = 240  # characters of one quoted output line (flattened transcripts have very long ones)
 
 
 def _time(step: Step) -> str:
@@ -33,7 +35,7 @@ def _time(step: Step) -> str:
     return t[:19]
 
 
-def _head(step: Step, width: int) -> str:
+def _head(step: Step, width: int, source_label: str = "source step") -> str:
     parts = [f"#{step.index:<{width}}"]
     when = _time(step)
     if when:
@@ -41,7 +43,7 @@ def _head(step: Step, width: int) -> str:
     parts.append(f"{step.icon} {step.kind:<6}")
     parts.append(step.summary())
     if step.source_step is not None:
-        parts.append(f"[source step {step.source_step}]")
+        parts.append(f"[{source_label} {step.source_step}]")
     return "  ".join(parts)
 
 
@@ -59,7 +61,7 @@ def _setting_lines(s: SettingResult) -> list[str]:
         out.append(INDENT + s.detail)
     if s.status == "failed" and s.output:
         tail = [line for line in s.output.strip("\n").split("\n") if line.strip()][-FAILED_TAIL:]
-        out.extend(INDENT + "| " + line for line in tail)
+        out += [INDENT + "| " + (line if len(line) <= LINE_MAX else line[: LINE_MAX - 1] + "…") for line in tail]
     return out
 
 
@@ -70,18 +72,19 @@ def _table(final: dict[str, str], indent: str = INDENT) -> list[str]:
     return [f"{indent}{k:<{width}}  {v}" for k, v in final.items()]
 
 
-def step_lines(step: Step, width: int = 3) -> list[str]:
-    out = [_head(step, width)]
+def step_lines(step: Step, width: int = 3, source_label: str = "source step") -> list[str]:
+    """The printed block of one step (the replay screen may use it for its log)."""
+    out = [_head(step, width, source_label)]
     if isinstance(step, EditStep):
-        diff = step.diff()
+        diff = step.diff(prefix=INDENT)
         if not diff and not step.refused:
             out.append(INDENT + "(no change: the lines already read so)")
-        out.extend(INDENT + line for line in diff)
+        out += diff
     elif isinstance(step, UndoStep):
         pass
     elif isinstance(step, TestStep):
         for s in step.settings:
-            out.extend(INDENT + line for line in _setting_lines(s))
+            out += [INDENT + line for line in _setting_lines(s)]
         for k, v in step.extra.items():
             out.append(f"{INDENT}{k}={v}")
     elif isinstance(step, SubmitStep):
@@ -97,7 +100,8 @@ def step_lines(step: Step, width: int = 3) -> list[str]:
         out.extend(INDENT + line for line in shown)
         if len(lines) > 1 + TEXT_LINES:
             out.append(f"{INDENT}… ({len(lines) - 1 - TEXT_LINES} more lines)")
-    out.extend(f"{INDENT}note: {note}" for note in step.notes)
+    if step.notes:
+        out += [f"{INDENT}note: {note}" for note in step.notes]
     return out
 
 
@@ -122,14 +126,15 @@ def header_lines(replay: Replay) -> list[str]:
 def format_replay(replay: Replay) -> Iterator[str]:
     yield from header_lines(replay)
     width = len(str(len(replay.steps)))
-    run = 0
+    runs, run = replay.runs, 0
+    label = "journal entry" if replay.source == "session" else "source step"
     for step in replay.steps:
-        if replay.runs > 1 and step.run != run:
+        if runs > 1 and step.run != run:
             run = step.run
             yield ""
             yield f"── run {run} " + "─" * 40
         yield ""
-        yield from step_lines(step, width)
+        yield from step_lines(step, width, label)
     yield ""
     subs = [s for s in replay.steps if isinstance(s, SubmitStep) and not s.refused]
     if replay.runs > 1 and len(subs) > 1:
@@ -145,3 +150,22 @@ def format_replay(replay: Replay) -> Iterator[str]:
         yield ""
         yield f"Skipped or incomplete ({len(replay.skipped)}):"
         yield from (f"  - {reason}" for reason in replay.skipped)
+
+
+def write_replay(replay: Replay, stream: TextIO | None = None, batch: int = 2000) -> int:
+    """Write format_replay's lines to a stream (stdout by default) in batches; returns the line count.
+
+    Much faster than a print() per line for long replays.
+    """
+    stream = stream or sys.stdout
+    count, chunk = 0, []
+    for line in format_replay(replay):
+        chunk.append(line)
+        if len(chunk) >= batch:
+            stream.write("\n".join(chunk) + "\n")
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        stream.write("\n".join(chunk) + "\n")
+        count += len(chunk)
+    return count

@@ -34,7 +34,7 @@ from tasks.spec import Setting, TaskSpec
 TEST_HEADER = re.compile(r"\[Test #(\d+)\]")
 REMAINING = re.compile(r"\((\d+) tests? remaining")
 SUBMIT_HEADER = re.compile(r"\[submit\][^\n#]{0,80}?test #(\d+)")
-BLOCK = re.compile(r"(?:^|(?<=\s))### (\S+) \(([^()\n]{0,200})\)")
+BLOCK = re.compile(r"### (\S+) \(([^()\n]{0,200})\)")
 FINAL_NAMED = re.compile(r"Final metrics \(([^)\n]*)\):")
 FINAL_RAW = re.compile(r"FINAL_METRICS:?(?=\s)")
 TRAIN = re.compile(r"TRAIN_METRICS:?(?=\s)")
@@ -54,7 +54,12 @@ def pairs(text: str) -> dict[str, str]:
     return out
 
 
-def tested_number(text: str) -> int | None:
+def _line_from(text: str, start: int, limit: int = 8000) -> str:
+    end = text.find("\n", start)
+    return text[start : end if 0 <= end < start + limit else start + limit]
+
+
+def read_test_number(text: str) -> int | None:
     m = TEST_HEADER.search(text[:400])
     return int(m.group(1)) if m else None
 
@@ -129,7 +134,7 @@ def parse_block(label: str, script: str | None, body: str, task: TaskSpec | None
     result = SettingResult(label, script=script, output=body.strip("\n"))
     setting = _setting(task, label)
     result.hidden = bool(setting and setting.hidden)
-    failed = FAILED_MARK.search(body)
+    failed = FAILED_MARK.search(body) if "[COMMAND FAILED" in body else None
     if failed:
         result.status, result.exit_code = FAILED, int(failed.group(1))
         return result
@@ -139,23 +144,22 @@ def parse_block(label: str, script: str | None, body: str, task: TaskSpec | None
     if "[LOST]" in body:
         result.status = LOST
         return result
-    named = FINAL_NAMED.search(body)
+    at = body.rfind("Final metrics (")
+    named = FINAL_NAMED.match(body, at) if at >= 0 else None
     if named:
-        result.metrics = pairs(body[named.end() :])
-    raw = None
-    for raw in FINAL_RAW.finditer(body):
-        pass
+        result.metrics = pairs(_line_from(body, named.end()))
+    at = body.rfind("FINAL_METRICS")
+    raw = FINAL_RAW.match(body, at) if at >= 0 else None
     if raw is not None:
-        values = pairs(body[raw.end() :])
+        values = pairs(_line_from(body, raw.end()))
         result.values = values
         if not result.metrics:
             result.metrics = name_final_values(task, label, values)
     if not result.values:
-        last_train = None
-        for last_train in TRAIN.finditer(body):
-            pass
+        at = body.rfind("TRAIN_METRICS")
+        last_train = TRAIN.match(body, at) if at >= 0 else None
         if last_train is not None:
-            result.values = pairs(body[last_train.end() :])
+            result.values = pairs(_line_from(body, last_train.end()))
     if result.metrics or named or raw is not None or "[NO METRICS]" in body:
         result.status = DONE
     elif NOT_FOUND.search(body):
@@ -167,7 +171,8 @@ def parse_block(label: str, script: str | None, body: str, task: TaskSpec | None
 
 def _leaderboard(text: str) -> tuple[dict[str, str], int | None]:
     """The `[Leaderboard] Results saved: {...}` pairs, and where the line starts."""
-    m = LEADERBOARD.search(text)
+    at = text.rfind("[Leaderboard]")
+    m = LEADERBOARD.match(text, at) if at >= 0 else None
     if not m:
         return {}, None
     start = m.start(1)
@@ -194,10 +199,29 @@ def _leaderboard(text: str) -> tuple[dict[str, str], int | None]:
     return flat, m.start()
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return repr(value)
     return str(value)
+
+
+def _blocks(text: str) -> list[re.Match]:
+    """The `### label (script)` headers, at a line start or after a space (flattened text)."""
+    out, pos = [], text.find("### ")
+    while pos >= 0:
+        if pos == 0 or text[pos - 1].isspace():
+            m = BLOCK.match(text, pos)
+            if m is not None:
+                out.append(m)
+        pos = text.find("### ", pos + 4)
+    return out
 
 
 def parse_run_output(text: str, task: TaskSpec | None = None) -> ParsedRun:
@@ -205,7 +229,7 @@ def parse_run_output(text: str, task: TaskSpec | None = None) -> ParsedRun:
     parsed = ParsedRun()
     board, board_at = _leaderboard(text)
     body_text = text if board_at is None else text[:board_at]
-    blocks = list(BLOCK.finditer(body_text))
+    blocks = _blocks(body_text)
     for i, m in enumerate(blocks):
         end = blocks[i + 1].start() if i + 1 < len(blocks) else len(body_text)
         last = i + 1 == len(blocks)
@@ -222,7 +246,12 @@ def parse_run_output(text: str, task: TaskSpec | None = None) -> ParsedRun:
                 None,
             )
             if owner is not None:
-                owner.metrics[name] = value
+                printed = owner.metrics.get(name)
+                if printed is None:
+                    owner.metrics[name] = value
+                elif _number(printed) != _number(value):
+                    parsed.notes.append(f"{name}: printed {printed}, saved to the leaderboard as {value}")
+                    owner.metrics[name] = value
                 if owner.status in (UNKNOWN, INCOMPLETE):
                     owner.status = DONE
             else:
