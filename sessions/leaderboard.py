@@ -9,8 +9,10 @@ not comparable.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from sessions.store import list_sessions
 from tasks.spec import TaskSpec
@@ -65,6 +67,44 @@ def local_rows(task: TaskSpec, sessions_dir: Path, profile: str) -> list[Row]:
     return rows
 
 
+AGENTS_ENV = "MLSBENCH_AGENTS"
+CONVERSATION_SUFFIXES = (".json", ".txt", ".jsonl")
+
+
+def conversation_files(paths: Iterable[Path]) -> list[Path]:
+    """Published agent conversations: the files named, and those in the folders named
+    (plus the folders in MLSBENCH_AGENTS)."""
+    env = [Path(p) for p in os.environ.get(AGENTS_ENV, "").split(os.pathsep) if p]
+    found = []
+    for path in [*env, *paths]:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in CONVERSATION_SUFFIXES))
+        elif path.is_file():
+            found.append(path)
+    return found
+
+
+def agent_rows(task: TaskSpec, paths: Iterable[Path]) -> list[Row]:
+    """One row per submitted run of an agent conversation on this task.
+
+    A value the transcript lost (truncated output) stays empty: only what the
+    conversation shows is ranked."""
+    from sessions.replay import load_replay
+
+    rows = []
+    for path in conversation_files(paths):
+        replay = load_replay(path, reapply=False).replay
+        if replay.task_id != task.id:
+            continue
+        for run in replay.split_runs():
+            if run.submitted_test is None or not run.final:
+                continue
+            values = {k: _number(v) for k, v in run.final.items()}
+            rows.append(Row(f"agent:{replay.who or 'unknown'}", "agent", values,
+                            f"{path.name}, submitted test #{run.submitted_test}"))
+    return rows
+
+
 def sort_rows(rows: list[Row], metrics: dict[str, str]) -> list[Row]:
     """Best first by the first metric; rows without it last."""
     if not metrics:
@@ -79,12 +119,12 @@ def sort_rows(rows: list[Row], metrics: dict[str, str]) -> list[Row]:
     return sorted(rows, key=key)
 
 
-def build_board(task: TaskSpec, sessions_dir: Path, profile: str) -> Board:
+def build_board(task: TaskSpec, sessions_dir: Path, profile: str, agents: Iterable[Path] = ()) -> Board:
     metrics = task.metric_directions()
     comparable = task.profiles[profile].comparable if profile in task.profiles else False
     rows = local_rows(task, sessions_dir, profile)
-    if comparable:
-        rows += published_rows(task)
+    if comparable:  # published baselines and agents ran the paper protocol
+        rows += published_rows(task) + agent_rows(task, agents)
     return Board(task.id, profile, comparable, metrics, sort_rows(rows, metrics))
 
 

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, top=False)
     p.add_argument("--task", required=True)
     p.add_argument("--profile", choices=PROFILES)
+    p.add_argument("--agents", type=Path, action="append", default=[], metavar="PATH",
+                   help="published agent conversations (file or folder; repeatable; env MLSBENCH_AGENTS)")
     p = sub.add_parser("replay", help="print a replay as plain text")
     _common(p, top=False)
     p.add_argument("path", type=Path)
@@ -213,7 +215,7 @@ def cmd_sessions(ctx: Context) -> None:
 
 def cmd_leaderboard(ctx: Context) -> None:
     task = ctx.task(ctx.args.task)
-    board = build_board(task, ctx.sessions_dir, ctx.args.profile or "paper")
+    board = build_board(task, ctx.sessions_dir, ctx.default_profile(task), ctx.args.agents)
     if ctx.args.json:
         print(json.dumps({"task": board.task_id, "profile": board.profile, "comparable": board.comparable,
                           "metrics": board.metrics,

@@ -86,3 +86,21 @@ def test_undo_and_status(cli, tmp_path):
     assert code == 0 and "Restored: fake/fake_driver.py" in out
     code, out, _ = cli("session", "status")
     assert "tests: 3 of 3 left" in out and "lines 14-16" in out
+
+
+def test_leaderboard_ranks_published_agent_conversations(cli):
+    from tests.conftest import SHARED
+
+    seeds = SHARED / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    code, out, _ = cli("leaderboard", "--task", "dl-activation-function", "--profile", "paper",
+                       "--agents", str(seeds), "--json")
+    rows = json.loads(out)["rows"]
+    agent = next(r for r in rows if r["kind"] == "agent")
+    assert agent["entry"] == "agent:deepseek-reasoner"
+    assert agent["values"] == {"test_acc_resnet20-cifar10": 93.01}  # what the transcript shows
+    assert [r["entry"] for r in rows][:2] == ["baseline:gelu", "agent:deepseek-reasoner"]
+    code, out, _ = cli("leaderboard", "--task", "dl-activation-function", "--profile", "demo",
+                       "--agents", str(seeds))
+    assert "agent:" not in out and "not comparable" in out
