@@ -112,7 +112,8 @@ class Session:
             data_root=str(data_root or default_data_root()),
             test_budget=task.test_budget,
             person=person or os.environ.get("USER", ""),
-            settings={s.label: {"command": s.command, "hidden": s.hidden} for s in task.settings},
+            # a list: the journal sorts object keys, and settings keep the task's order
+            settings=[{"label": s.label, "command": s.command, "hidden": s.hidden} for s in task.settings],
         )
         journal.append("files_initialised", files=files)
         session = cls(directory, task, journal, **options)
@@ -189,8 +190,8 @@ class Session:
 
     def settings(self, hidden: bool) -> list[Setting]:
         return [
-            Setting(label, info["command"], info["hidden"])
-            for label, info in self.meta["settings"].items()
+            Setting(info["label"], info["command"], info["hidden"])
+            for info in self.meta["settings"]
             if info["hidden"] == hidden
         ]
 

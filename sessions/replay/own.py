@@ -127,7 +127,7 @@ class _Builder:
         r.task_id, r.title, r.profile = meta.get("task_id"), meta.get("title"), meta.get("profile")
         r.who = meta.get("person") or None
         r.test_budget = meta.get("test_budget")
-        r.meta.update(seed=meta.get("seed"), created_at=entry.time, settings=meta.get("settings", {}))
+        r.meta.update(seed=meta.get("seed"), created_at=entry.time, settings=meta.get("settings", []))
 
     def _on_files_initialised(self, entry: Entry) -> None:
         files = {}

@@ -196,3 +196,26 @@ def test_settings_run_in_parallel_with_two_slots(new_session, monkeypatch):
     alpha, beta = (session.state.tests[0].settings[k] for k in ("alpha", "beta"))
     # both started before either ended
     assert alpha.started_at < beta.ended_at and beta.started_at < alpha.ended_at
+
+
+def test_feedback_keeps_the_tasks_setting_order(tmp_path):
+    """Settings run and report in the task's order, not alphabetically."""
+    import shutil
+    import sys
+
+    from sessions.engine import Session
+    from tasks import load_task
+    from tests.conftest import FIXTURE_TASKS
+
+    folder = tmp_path / "fake-task"
+    shutil.copytree(FIXTURE_TASKS / "fake-task", folder)
+    toml = folder / "task.toml"
+    toml.write_text(toml.read_text().replace('"alpha"', '"zulu"').replace("--label alpha", "--label zulu"))
+    session = Session.create(load_task(folder), sessions_dir=tmp_path / "s", profile="demo",
+                             python=sys.executable, slots=[{}])
+    try:
+        assert [s.label for s in session.settings(hidden=False)] == ["zulu", "beta"]
+        feedback = session.test()
+        assert feedback.index("### zulu") < feedback.index("### beta")
+    finally:
+        session.close()
