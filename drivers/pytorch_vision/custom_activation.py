@@ -155,14 +155,17 @@ def main():
     proto = vc.protocol(args.profile, args.epochs)
     try:
         data = vc.load_data(args.dataset, args.profile, args.data_root, args.download,
-                            train_size=args.train_size, test_size=args.test_size)
+                            train_size=args.train_size, test_size=args.test_size,
+                            arch=args.arch)
     except vc.DataMissing as e:
         raise SystemExit(f"ERROR: {e}")
     model = build_network(args.arch, args.dataset).to(device)
-    if device.type == "cuda":
+    channels_last = vc.channels_last_for(args.arch, device)
+    if channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer, scheduler = vc.make_optimizer(model.parameters(), proto)
-    train_loader, test_loader = vc.make_loaders(data, proto, device, args.seed)
+    train_loader, test_loader = vc.make_loaders(data, proto, device, args.seed,
+                                               channels_last)
     vc.print_header(os.path.basename(__file__), args, data, model, proto, device)
 
     best = vc.BestTracker()

@@ -238,16 +238,18 @@ def main():
     try:
         data = vc.load_data(args.dataset, args.profile, args.data_root, args.download,
                             with_coarse=True, train_size=args.train_size,
-                            test_size=args.test_size)
+                            test_size=args.test_size, arch=args.arch)
     except vc.DataMissing as e:
         raise SystemExit(f"ERROR: {e}")
     model = build_network(args.arch).to(device)
-    if device.type == "cuda":
+    channels_last = vc.channels_last_for(args.arch, device)
+    if channels_last:
         model = model.to(memory_format=torch.channels_last)
     criterion = MultiTaskLoss().to(device)
     optimizer, scheduler = vc.make_optimizer(
         list(model.parameters()) + list(criterion.parameters()), proto)
-    train_loader, test_loader = vc.make_loaders(data, proto, device, args.seed)
+    train_loader, test_loader = vc.make_loaders(data, proto, device, args.seed,
+                                               channels_last)
     vc.print_header(os.path.basename(__file__), args, data, model, proto, device,
                     extra=f" (+{vc.count_params(criterion)} in MultiTaskLoss)")
 

@@ -31,6 +31,7 @@ CIFAR, and MobileNetV2's stem convolution takes one input channel.
 """
 
 import argparse
+import functools
 import math
 import os
 import pickle
@@ -43,7 +44,6 @@ from typing import Callable, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
 
 # ============================================================================
 # Datasets: facts
@@ -72,8 +72,6 @@ class DatasetInfo:
     folder: str            # under the data root
     files: tuple           # needed files, relative to the folder
     url: str               # where the archive comes from
-    demo_train: int        # demo profile: generated training images
-    demo_test: int         # demo profile: generated test images
 
 
 DATASETS = {
@@ -83,22 +81,19 @@ DATASETS = {
         "cifar-10-batches-py",
         ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
          "data_batch_5", "test_batch", "batches.meta"),
-        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-        demo_train=2560, demo_test=1000),
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
     "cifar100": DatasetInfo(
         "cifar100", "CIFAR-100", 100, 3,
         (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762),
         "cifar-100-python", ("train", "test", "meta"),
-        "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-        demo_train=2560, demo_test=1000),
+        "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),
     "fmnist": DatasetInfo(
         "fmnist", "FashionMNIST", 10, 1,
         (0.2860,), (0.3530,),
         os.path.join("FashionMNIST", "raw"),
         ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        demo_train=2560, demo_test=1000),
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
 }
 
 IMAGE_SIZE = 32     # every dataset is fed to the networks at 32x32
@@ -245,33 +240,41 @@ class DataMissing(Exception):
     """Raised when a dataset's files are not under the data root."""
 
 
-def _no_md5(file_list):
-    # Presence is what we check: the md5 sums torchvision stores would reject
-    # the tiny files the tests write in the real formats. Downloads still
-    # verify the archive's md5.
-    return [[name, None] for name, _ in file_list]
+@functools.lru_cache(maxsize=None)
+def dataset_classes():
+    """torchvision's dataset classes as the loaders use them, imported on
+    first use (importing torchvision takes seconds the demo does not need).
 
+    Presence of the files is what is checked: the md5 sums torchvision keeps
+    would reject the tiny files the tests write in the real formats (a
+    download still verifies the archive's md5). CIFAR-100 also reads the
+    ``coarse_labels`` of its files (torchvision keeps only the fine ones).
+    """
+    import torchvision.datasets as tvd
 
-class CIFAR10Files(torchvision.datasets.CIFAR10):
-    train_list = _no_md5(torchvision.datasets.CIFAR10.train_list)
-    test_list = _no_md5(torchvision.datasets.CIFAR10.test_list)
-    meta = {**torchvision.datasets.CIFAR10.meta, "md5": None}
+    def no_md5(file_list):
+        return [[name, None] for name, _ in file_list]
 
+    class CIFAR10Files(tvd.CIFAR10):
+        train_list = no_md5(tvd.CIFAR10.train_list)
+        test_list = no_md5(tvd.CIFAR10.test_list)
+        meta = {**tvd.CIFAR10.meta, "md5": None}
 
-class CIFAR100Files(torchvision.datasets.CIFAR100):
-    """CIFAR-100 whose ``coarse_targets`` are read from the dataset files
-    (torchvision keeps only the fine labels)."""
-    train_list = _no_md5(torchvision.datasets.CIFAR100.train_list)
-    test_list = _no_md5(torchvision.datasets.CIFAR100.test_list)
-    meta = {**torchvision.datasets.CIFAR100.meta, "md5": None}
+    class CIFAR100Files(tvd.CIFAR100):
+        train_list = no_md5(tvd.CIFAR100.train_list)
+        test_list = no_md5(tvd.CIFAR100.test_list)
+        meta = {**tvd.CIFAR100.meta, "md5": None}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.coarse_targets = []
-        for name, _ in (self.train_list if self.train else self.test_list):
-            with open(os.path.join(self.root, self.base_folder, name), "rb") as f:
-                entry = pickle.load(f, encoding="latin1")
-            self.coarse_targets.extend(entry["coarse_labels"])
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.coarse_targets = []
+            for name, _ in (self.train_list if self.train else self.test_list):
+                with open(os.path.join(self.root, self.base_folder, name), "rb") as f:
+                    entry = pickle.load(f, encoding="latin1")
+                self.coarse_targets.extend(entry["coarse_labels"])
+
+    return {"cifar10": CIFAR10Files, "cifar100": CIFAR100Files,
+            "fmnist": tvd.FashionMNIST}
 
 
 def _cifar_split(ds, with_coarse: bool) -> Split:
@@ -294,82 +297,100 @@ def load_real(dataset: str, root: str, download: bool = False,
     info = DATASETS[dataset]
     if not download and missing_files(dataset, root):
         raise DataMissing(missing_data_message(dataset, root))
-    if dataset == "cifar10":
-        train = _cifar_split(CIFAR10Files(root, train=True, download=download), False)
-        test = _cifar_split(CIFAR10Files(root, train=False), False)
-    elif dataset == "cifar100":
-        train = _cifar_split(CIFAR100Files(root, train=True, download=download), with_coarse)
-        test = _cifar_split(CIFAR100Files(root, train=False), with_coarse)
-    elif dataset == "fmnist":
-        cls = torchvision.datasets.FashionMNIST
-        train = _fmnist_split(cls(root, train=True, download=download))
-        test = _fmnist_split(cls(root, train=False))
+    cls = dataset_classes()[dataset]
+    train_set = cls(root, train=True, download=download)
+    test_set = cls(root, train=False)
+    if dataset == "fmnist":
+        train, test = _fmnist_split(train_set), _fmnist_split(test_set)
     else:
-        raise ValueError(f"unknown dataset {dataset!r}")
+        coarse = with_coarse and dataset == "cifar100"
+        train, test = _cifar_split(train_set, coarse), _cifar_split(test_set, coarse)
     return Data(info, train, test, info.mean, info.std,
                 source=f"{info.title} from {dataset_dir(dataset, root)}")
 
 
-def _gratings(n, freq, theta, phase, size, gen):
-    """n cosine gratings (size x size), values in [-1, 1]."""
+# demo profile: generated images per architecture (train, test), sized so
+# that one setting takes about a minute on a 2-core CPU (5 epochs, batch 128).
+DEMO_SIZES = {"resnet20": (2560, 500), "resnet56": (2048, 500),
+              "vgg16bn": (768, 500), "mobilenetv2": (768, 500)}
+DEMO_CHUNK = 500   # images generated per seed (a multiple of every class count)
+# amplitudes, in pixel units (0..1): mean colour ("tint") of the superclass
+# and of the class, a random colour shift per image, stripe textures of the
+# superclass and of the class, and pixel noise
+DEMO_MIX = {"coarse_tint": 0.10, "fine_tint": 0.04, "shift": 0.04,
+            "coarse_tex": 0.20, "fine_tex": 0.10, "noise": 0.10}
+
+
+def _gratings(freq, theta, phase, size):
+    """Cosine gratings, one per row of the arguments, values in [-1, 1]."""
     coords = torch.arange(size, dtype=torch.float32)
     yy, xx = torch.meshgrid(coords, coords, indexing="ij")
-    proj = (torch.cos(theta)[:, None, None] * xx + torch.sin(theta)[:, None, None] * yy)
+    proj = torch.cos(theta)[:, None, None] * xx + torch.sin(theta)[:, None, None] * yy
     return torch.cos(2 * math.pi * freq[:, None, None] * proj + phase[:, None, None])
 
 
-def demo_data(dataset: str, n_train: Optional[int] = None,
-              n_test: Optional[int] = None) -> Data:
+def demo_data(dataset: str, n_train: int = 2560, n_test: int = 500) -> Data:
     """Deterministic generated data with the real dataset's shapes and labels.
 
-    Every image is a mid-grey background plus two oriented textures with a
-    random phase each (so they can be anywhere in the image) and pixel noise:
-    a strong one shared by all classes of a superclass (its colour, stripe
-    direction and frequency) and a weaker one specific to the class. For
+    Every image is a mid-grey background plus two oriented stripe textures,
+    each with a random phase (so it can sit anywhere), and pixel noise: a
+    strong texture shared by all classes of a superclass (its colour, stripe
+    direction and frequency) and a weaker one of the class itself. For
     CIFAR-100 the superclasses are the real 20 (``CIFAR100_FINE_TO_COARSE``)
-    and ``coarse`` labels come with the data, so telling superclasses apart
-    is easy and telling the 5 classes within one apart is the hard part;
-    CIFAR-10 and FashionMNIST use 5 made-up superclasses of 2 classes each.
-    The data do not depend on --seed (the real datasets do not either).
+    and the coarse labels come with the data: telling the superclasses apart
+    is easy, telling the 5 classes inside one apart is the hard part, which
+    the coarse task helps with. CIFAR-10 and FashionMNIST get 5 made-up
+    superclasses of 2 classes each. Classes are balanced; the data do not
+    depend on --seed (real datasets do not either), and a smaller set is a
+    prefix of a larger one.
     """
     info = DATASETS[dataset]
-    n_train = info.demo_train if n_train is None else n_train
-    n_test = info.demo_test if n_test is None else n_test
     k, c, size = info.num_classes, info.channels, IMAGE_SIZE
-    gen = torch.Generator().manual_seed(20240601 + k + c)
+    base_seed = {"cifar10": 1010, "cifar100": 1100, "fmnist": 2828}[dataset]
+    gen = torch.Generator().manual_seed(base_seed)
     if dataset == "cifar100":
         fine_to_coarse = torch.tensor(CIFAR100_FINE_TO_COARSE)
     else:
         fine_to_coarse = torch.arange(k) // 2
-    n_coarse = int(fine_to_coarse.max()) + 1
 
-    # Class "prototypes": per superclass and per class a colour, a stripe
-    # frequency (cycles per pixel) and a direction.
     def prototypes(m):
+        """Per (super)class: a unit colour, a stripe frequency (cycles per
+        pixel) and a stripe direction."""
         color = torch.rand(m, c, generator=gen) * 2 - 1
         color = color / color.norm(dim=1, keepdim=True).clamp_min(1e-6)
         freq = 0.08 + 0.17 * torch.rand(m, generator=gen)
-        theta = math.pi * torch.rand(m, generator=gen)
-        return color, freq, theta
+        return color, freq, math.pi * torch.rand(m, generator=gen)
 
+    n_coarse = int(fine_to_coarse.max()) + 1
     c_color, c_freq, c_theta = prototypes(n_coarse)
     f_color, f_freq, f_theta = prototypes(k)
 
-    def make(n, offset):
-        g = torch.Generator().manual_seed(int(gen.initial_seed()) + offset)
-        labels = torch.arange(n) % k
-        labels = labels[torch.randperm(n, generator=g)]
+    c_tint, f_tint = prototypes(n_coarse)[0], prototypes(k)[0]
+    mix = DEMO_MIX
+
+    def chunk(seed):
+        g = torch.Generator().manual_seed(seed)
+        # every run of k images holds each class once: any prefix is balanced
+        labels = torch.cat([torch.randperm(k, generator=g) for _ in range(DEMO_CHUNK // k)])
         coarse = fine_to_coarse[labels]
-        phase1 = 2 * math.pi * torch.rand(n, generator=g)
-        phase2 = 2 * math.pi * torch.rand(n, generator=g)
-        jitter = 1 + 0.15 * torch.randn(n, generator=g)
-        tex_c = _gratings(n, c_freq[coarse] * jitter.abs(), c_theta[coarse], phase1, size, g)
-        tex_f = _gratings(n, f_freq[labels], f_theta[labels], phase2, size, g)
-        img = (0.5
-               + 0.22 * c_color[coarse][:, :, None, None] * tex_c[:, None]
-               + 0.10 * f_color[labels][:, :, None, None] * tex_f[:, None]
-               + 0.10 * torch.randn(n, c, size, size, generator=g))
-        images = (img.clamp(0, 1) * 255).round().to(torch.uint8)
+        n = DEMO_CHUNK
+        stretch = (1 + 0.15 * torch.randn(n, generator=g)).abs()
+        tex_c = _gratings(c_freq[coarse] * stretch, c_theta[coarse],
+                          2 * math.pi * torch.rand(n, generator=g), size)
+        tex_f = _gratings(f_freq[labels], f_theta[labels],
+                          2 * math.pi * torch.rand(n, generator=g), size)
+        tint = (mix["coarse_tint"] * c_tint[coarse] + mix["fine_tint"] * f_tint[labels]
+                + mix["shift"] * torch.randn(n, c, generator=g))
+        img = (0.5 + tint[:, :, None, None]
+               + mix["coarse_tex"] * c_color[coarse][:, :, None, None] * tex_c[:, None]
+               + mix["fine_tex"] * f_color[labels][:, :, None, None] * tex_f[:, None]
+               + mix["noise"] * torch.randn(n, c, size, size, generator=g))
+        return (img.clamp(0, 1) * 255).round().to(torch.uint8), labels, coarse
+
+    def make(n, stream):
+        parts = [chunk(base_seed * 1000 + stream * 100 + i)
+                 for i in range(math.ceil(n / DEMO_CHUNK))]
+        images, labels, coarse = (torch.cat(t)[:n] for t in zip(*parts))
         return Split(images, labels, coarse if dataset == "cifar100" else None)
 
     train, test = make(n_train, 1), make(n_test, 2)
@@ -377,15 +398,17 @@ def demo_data(dataset: str, n_train: Optional[int] = None,
     mean = tuple(x.mean(dim=(0, 2, 3)).tolist())
     std = tuple(x.std(dim=(0, 2, 3)).tolist())
     return Data(info, train, test, mean, std,
-                source=f"generated {info.title}-shaped demo data "
-                       f"({n_train} train / {n_test} test images)")
+                source=f"generated {info.title}-shaped demo data")
 
 
 def load_data(dataset: str, profile: str, root: str, download: bool = False,
               with_coarse: bool = False, train_size: Optional[int] = None,
-              test_size: Optional[int] = None) -> Data:
+              test_size: Optional[int] = None, arch: str = "resnet20") -> Data:
+    """The data of a run: the real dataset, or for ``demo`` the generated one
+    sized for ``arch`` (DEMO_SIZES); train_size / test_size cut either."""
     if profile == "demo":
-        return demo_data(dataset, train_size, test_size)
+        n_train, n_test = DEMO_SIZES[arch]
+        return demo_data(dataset, train_size or n_train, test_size or n_test)
     data = load_real(dataset, root, download=download, with_coarse=with_coarse)
     data.train, data.test = data.train.head(train_size), data.test.head(test_size)
     return data
@@ -482,9 +505,17 @@ class DeviceLoader:
             yield self.normalizer(imgs), labels, coarse
 
 
-def make_loaders(data: Data, proto: Protocol, device, seed: int):
-    norm = Normalizer(data.mean, data.std, device,
-                      channels_last=(torch.device(device).type == "cuda"))
+def channels_last_for(arch: str, device) -> bool:
+    """Memory format of the run (it does not change the maths): channels_last
+    on CUDA, and on CPU where it measured faster (not for MobileNetV2)."""
+    return torch.device(device).type == "cuda" or arch != "mobilenetv2"
+
+
+def make_loaders(data: Data, proto: Protocol, device, seed: int,
+                 channels_last: bool = False):
+    """Training and test loaders on ``device``; batches come out in
+    channels_last memory format when asked (the model should match)."""
+    norm = Normalizer(data.mean, data.std, device, channels_last)
     train = DeviceLoader(data.train, proto.batch_size, norm, True, seed, device)
     test = DeviceLoader(data.test, proto.eval_batch_size, norm, False, seed, device)
     return train, test
@@ -833,7 +864,8 @@ def data_check(args, with_coarse: bool = False) -> str:
         return f"data root {args.data_root} (download allowed)"
     if missing_files(args.dataset, args.data_root):
         raise CheckFailed(missing_data_message(args.dataset, args.data_root))
-    return f"{DATASETS[args.dataset].title} files found in {dataset_dir(args.dataset, args.data_root)}"
+    folder = dataset_dir(args.dataset, args.data_root)
+    return f"{DATASETS[args.dataset].title} files found in {folder}"
 
 
 class Timer:

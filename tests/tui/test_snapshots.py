@@ -1,0 +1,101 @@
+"""SVG snapshots of the main, submit, final and leaderboard screens (fixed id, clock, no blinking).
+
+Update them after a deliberate change with: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from tests.tui.conftest import make_app, wait_for
+from tui.screens.dialogs import SubmitDialog
+from tui.screens.results import FinalResultsScreen, LeaderboardScreen
+
+
+def settled(app) -> bool:
+    main = app.main
+    return all(e.highlighted for e in main.editors()) and all(
+        (p.run_key is not None or not app.session.state.tests) and not p._plot_dirty and not p._table_dirty
+        for p in main.panels.values()
+    )
+
+
+async def quiet(pilot, app) -> None:
+    await wait_for(pilot, lambda: settled(app), what="highlighting and history")
+    await pilot.pause(0.6)  # one plot redraw interval
+    app.clear_notifications()
+    await pilot.pause()
+
+
+def test_main_screen_fresh_100x30(snap_compare, session_factory):
+    session = session_factory()
+
+    async def before(pilot):
+        await quiet(pilot, pilot.app)
+
+    assert snap_compare(make_app(session), terminal_size=(100, 30), run_before=before)
+
+
+def test_main_screen_after_a_test_160x48(snap_compare, session_factory):
+    session = session_factory(profile="paper")  # comparable: the plot shows the baselines
+    session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "60.0"))
+    session.test()
+    session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("60.0", "62.5"))
+    session.test()
+
+    async def before(pilot):
+        await quiet(pilot, pilot.app)
+
+    assert snap_compare(make_app(session), terminal_size=(160, 48), run_before=before)
+
+
+def test_submit_dialog(snap_compare, session_factory):
+    session = session_factory()
+    session.test()
+    session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "58.0"))
+    session.test()
+
+    async def before(pilot):
+        app = pilot.app
+        await quiet(pilot, app)
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: isinstance(app.screen, SubmitDialog))
+        await pilot.pause()
+
+    assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
+
+
+def test_final_results_screen(snap_compare, session_factory):
+    session = session_factory()
+    session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "60.0"))
+    session.test()
+    session.submit(1)
+
+    async def before(pilot):
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, FinalResultsScreen))
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
+
+
+def test_leaderboard_screen(snap_compare, session_factory):
+    first = session_factory(profile="paper")
+    first.test()
+    first.submit(1)
+    first.close()
+    session = session_factory(profile="paper")
+    session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "75.0"))
+    session.test()
+    session.submit(1)
+
+    async def before(pilot):
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, FinalResultsScreen))
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, LeaderboardScreen))
+        await pilot.pause(0.3)
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)

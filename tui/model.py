@@ -1,0 +1,341 @@
+"""What the screens show, computed from the engine's public API (no Textual here)."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
+from sessions.execution import log_path
+from sessions.leaderboard import Row, format_value, published_rows
+from sessions.metrics import parse_line
+from sessions.ranges import fixed_segments, match_ranges
+from sessions.state import RunRecord, SessionState
+from tasks.spec import LineRange, TaskSpec
+
+from tui.guard import file_lines
+
+if TYPE_CHECKING:
+    from sessions.engine import Session
+
+STATUS_GLYPH = {QUEUED: "○", RUNNING: "◐", DONE: "●", FAILED: "✗", CANCELLED: "⊘", LOST: "?"}
+X_KEYS = ("epoch", "step", "iter", "iteration", "run")
+
+
+# -- the header ------------------------------------------------------------------------
+def budget_text(state: SessionState, submit_key: str = "F9") -> tuple[str, str]:
+    """(text, level) of the test-budget counter; level: ok | last | spent | closed."""
+    left, total = state.budget_left, state.budget_total
+    if state.submission is not None:
+        n = state.submission.key.n
+        if state.closed:
+            return f"Submitted test #{n} · session closed", "closed"
+        return f"Submitting test #{n}: hidden settings running", "closed"
+    dots = "●" * left + "○" * (total - left)
+    if left <= 0:
+        return f"Tests {dots} none left · {submit_key}: submit one", "spent"
+    return f"Tests {dots} {left} of {total} left", "last" if left == 1 else "ok"
+
+
+def profile_note(task: TaskSpec, profile: str) -> str:
+    info = task.profiles.get(profile)
+    if info is not None and info.comparable:
+        return f"{profile} profile: the published protocol (comparable)"
+    return f"{profile} profile: scores not comparable with published ones"
+
+
+def elapsed_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return ""
+    return "ETA " + (elapsed_text(seconds) if seconds >= 3600 else f"{int(seconds) // 60}:{int(seconds) % 60:02d}")
+
+
+def number_text(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def status_text(status: str, exit_code: int | None = None, detail: str = "") -> str:
+    glyph = STATUS_GLYPH.get(status, "·")
+    if status == FAILED:
+        return f"{glyph} failed (exit {exit_code})"
+    if status == QUEUED and detail:
+        return f"{glyph} queued: {detail}"
+    if status == LOST and detail:
+        return f"{glyph} lost: {detail}"
+    return f"{glyph} {status}"
+
+
+# -- runs, logs and curves ----------------------------------------------------------------
+def run_log_dir(session: Session, key: RunKey) -> Path:
+    return session.dir / ("submit" if key.phase == "submit" else f"tests/{key.n}")
+
+
+def run_log_path(session: Session, key: RunKey, label: str) -> Path:
+    return log_path(run_log_dir(session, key), label)
+
+
+def read_log_tail(path: Path, max_lines: int, max_bytes: int = 256 * 1024) -> tuple[list[str], bool]:
+    """The last lines of a log file, and whether earlier ones were left out."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - max_bytes))
+            blob = fh.read()
+    except OSError:
+        return [], False
+    lines = blob.decode("utf-8", errors="replace").splitlines()
+    cut = size > max_bytes
+    if cut and lines:
+        lines = lines[1:]  # the first one is probably partial
+    if len(lines) > max_lines:
+        lines, cut = lines[-max_lines:], True
+    return lines, cut
+
+
+def read_curves(path: Path, max_points: int = 4000) -> list[dict[str, float]]:
+    """The TRAIN_METRICS values of a whole log file (thinned to max_points)."""
+    curve = Curve(max_points)
+    try:
+        with open(path, "rb") as fh:
+            for raw in fh:
+                if b"METRICS" not in raw:
+                    continue
+                parsed = parse_line(raw.decode("utf-8", errors="replace"))
+                if parsed is not None and parsed.kind == "train":
+                    curve.add([{k: v.number for k, v in parsed.values.items()}])
+    except OSError:
+        pass
+    return curve.points
+
+
+class Curve:
+    """A bounded series of metrics rows: past max_points, every other row is kept."""
+
+    def __init__(self, max_points: int = 4000):
+        self.max_points = max_points
+        self.points: list[dict[str, float]] = []
+        self._stride, self._skip = 1, 0
+        self.count = 0
+
+    def add(self, rows: Iterable[dict[str, float]]) -> None:
+        for row in rows:
+            self.count += 1
+            self._skip += 1
+            if self._skip < self._stride:
+                continue
+            self._skip = 0
+            self.points.append(row)
+            if len(self.points) > self.max_points:
+                self.points = self.points[::2]
+                self._stride *= 2
+
+
+def x_key(rows: Sequence[dict[str, float]], unit: str | None = None) -> str | None:
+    if not rows:
+        return unit
+    sample = rows[-1]
+    if unit and unit in sample:
+        return unit
+    return next((k for k in X_KEYS if k in sample), None)
+
+
+def plot_keys(task: TaskSpec, label: str, rows: Sequence[dict[str, float]], x: str | None) -> list[str]:
+    """Metrics worth plotting for a setting: its result metric first, then the rest."""
+    keys: list[str] = []
+    for rule in task.metrics:
+        if rule.applies_to(label) and rule.source != "final" and rule.key not in keys:
+            keys.append(rule.key)
+    seen = [k for k in (rows[-1] if rows else {}) if k != x]
+    present = [k for k in keys if not rows or k in seen]
+    return present + [k for k in seen if k not in present]
+
+
+def series(rows: Sequence[dict[str, float]], key: str, x: str | None) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for i, row in enumerate(rows, start=1):
+        y = row.get(key)
+        if y is None or math.isnan(y) or math.isinf(y):
+            continue
+        xv = row.get(x, float(i)) if x else float(i)
+        xs.append(xv)
+        ys.append(y)
+    return xs, ys
+
+
+def baseline_levels(task: TaskSpec, label: str, key: str) -> list[tuple[str, float]]:
+    """Published (mean) results of this setting for the plotted metric key."""
+    setting = next((s for s in task.settings if s.label == label), None)
+    if setting is None:
+        return []
+    names = [r.metric_name(setting) for r in task.metrics if r.applies_to(label) and r.key == key]
+    out = []
+    for row in published_rows(task):
+        for name in names:
+            value = row.values.get(name)
+            if value is not None:
+                out.append((row.entry, value))
+    return out
+
+
+# -- results and ranks -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MetricColumn:
+    name: str
+    direction: str  # max | min
+    label: str
+    hidden: bool
+
+    @property
+    def heading(self) -> str:
+        arrow = "↑" if self.direction == "max" else "↓"
+        return f"{self.name} {arrow}" + (" (hidden)" if self.hidden else "")
+
+
+def metric_columns(task: TaskSpec, hidden: bool | None = None) -> list[MetricColumn]:
+    out, seen = [], set()
+    for setting in task.settings:
+        if hidden is not None and setting.hidden != hidden:
+            continue
+        for rule in task.metrics:
+            if rule.applies_to(setting.label):
+                name = rule.metric_name(setting)
+                if name not in seen:
+                    seen.add(name)
+                    out.append(MetricColumn(name, rule.direction, setting.label, setting.hidden))
+    return out
+
+
+def to_number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def mean_ranks(rows: Sequence[Row], directions: dict[str, str]) -> list[float | None]:
+    """Each row's mean rank over the metrics it has (1 = best)."""
+    ranks: list[list[int]] = [[] for _ in rows]
+    for name, direction in directions.items():
+        have = [(r.values.get(name), i) for i, r in enumerate(rows) if r.values.get(name) is not None]
+        have.sort(key=lambda t: -t[0] if direction == "max" else t[0])
+        for place, (value, i) in enumerate(have):
+            # ties share the better place
+            first = next(p for p, (v, _) in enumerate(have) if v == value)
+            ranks[i].append(first + 1)
+    return [sum(r) / len(r) if r else None for r in ranks]
+
+
+def best_values(rows: Sequence[Row], directions: dict[str, str]) -> dict[str, float]:
+    out = {}
+    for name, direction in directions.items():
+        values = [r.values[name] for r in rows if r.values.get(name) is not None]
+        if values:
+            out[name] = max(values) if direction == "max" else min(values)
+    return out
+
+
+def final_rows(session: Session) -> tuple[list[MetricColumn], list[Row], list[float | None]]:
+    """The submission beside the published rows, ranked (best first)."""
+    task = session.task
+    columns = metric_columns(task)
+    results = session.final_results()
+    sub = session.state.submission
+    you = Row(
+        "you", "person",
+        {c.name: to_number(results.get(c.name)) for c in columns},
+        f"test #{sub.key.n}" if sub else "",
+    )
+    rows = [you, *published_rows(task)]
+    directions = {c.name: c.direction for c in columns}
+    ranks = mean_ranks(rows, directions)
+    order = sorted(range(len(rows)), key=lambda i: (ranks[i] is None, ranks[i] or 0, i))
+    return columns, [rows[i] for i in order], [ranks[i] for i in order]
+
+
+def value_text(value: float | None) -> str:
+    return format_value(value)
+
+
+# -- tests and their code ----------------------------------------------------------------------
+def run_summary(record: RunRecord) -> str:
+    parts = []
+    for s in record.settings.values():
+        parts.append(f"{s.label} {status_text(s.status, s.exit_code)}")
+    return ", ".join(parts)
+
+
+def run_state_word(record: RunRecord) -> str:
+    if not record.finished:
+        return "running"
+    statuses = {s.status for s in record.settings.values()}
+    if statuses == {DONE}:
+        return "done"
+    if CANCELLED in statuses:
+        return "cancelled"
+    if FAILED in statuses:
+        return "failed" if DONE not in statuses else "partly failed"
+    return ", ".join(sorted(statuses))
+
+
+def snapshot_text(session: Session, n: int, path: str) -> str | None:
+    try:
+        return (session.dir / "tests" / str(n) / "run" / path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def scaffold_text(session: Session, path: str) -> str | None:
+    try:
+        return (session.dir / "scaffold" / path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def editable_region(session: Session, path: str, text: str) -> list[str] | None:
+    """The editable lines of one version of a file (fixed lines matched as the engine does)."""
+    state = session.state.files.get(path)
+    if state is None:
+        return None
+    fixed = fixed_segments(list(state.lines), list(state.ranges))
+    lines = file_lines(text)
+    ranges = match_ranges(fixed, lines)
+    if ranges is None:
+        return None
+    out: list[str] = []
+    for i, r in enumerate(ranges):
+        if i:
+            out.append("⋯")
+        out.extend(lines[r.start - 1 : r.end])
+    return out
+
+
+def test_diff(session: Session, n: int) -> list[str]:
+    """The editable region of test n against the previous test's (test 1: the scaffold's)."""
+    out: list[str] = []
+    for path in session.editable_paths:
+        new_text = snapshot_text(session, n, path)
+        old_text = snapshot_text(session, n - 1, path) if n > 1 else scaffold_text(session, path)
+        before = "scaffold" if n == 1 else f"test #{n - 1}"
+        if new_text is None or old_text is None:
+            out.append(f"({path}: the snapshot is not readable)")
+            continue
+        new = editable_region(session, path, new_text) or []
+        old = editable_region(session, path, old_text) or []
+        diff = list(difflib.unified_diff(old, new, f"{path} ({before})", f"{path} (test #{n})", lineterm="", n=2))
+        out.extend(diff or [f"{path}: editable lines unchanged since {before}"])
+    return out
+
+
+def editable_ranges_text(ranges: Sequence[LineRange]) -> str:
+    return ", ".join(str(r) for r in ranges) or "none"

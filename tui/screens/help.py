@@ -1,0 +1,54 @@
+"""Keys and rules, in one place."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# mlsbench-tui: keys
+
+| key | what it does |
+|---|---|
+| **ctrl+s** | save the editor: the change is applied to the session (journaled) |
+| **ctrl+z** / **ctrl+y** | undo / redo typing; with nothing unsaved, ctrl+z undoes the last saved edit |
+| **F5** or **ctrl+t** | run a test (a dialog shows what it spends first) |
+| **F8** or **ctrl+b** | cancel the running test (it is not refunded) |
+| **F9** or **ctrl+g** | submit: choose a test, confirm; the hidden settings then run |
+| **F4** or **ctrl+o** | open the file in `$EDITOR`; on return the change is checked |
+| **F3** or **ctrl+l** | leaderboard (one profile at a time) |
+| **F2** | show or hide the task description |
+| **F7** | next tab of the log panel (settings, History) · **F6**: layout (even, logs large, editor large) |
+| **tab** / **shift+tab** | move between panes; **m** in a log pane: plot the next metric |
+| **F1** | this help · **ctrl+q** quit |
+
+# The rules (as the agents had them)
+
+- Only the lines marked **┃** in the gutter may change; lines marked **│** are
+  fixed, and any key, paste, cut or undo that would change them is refused.
+  Editing inside a range moves its end, as the engine defines.
+- The file may also be edited in another editor: saved changes are picked up
+  and checked the same way; a change to fixed lines is reverted on disk
+  (your version is kept in the session's `rejected-edits/` folder).
+- A test runs every visible setting on a snapshot of your code and spends one
+  unit of the budget, also when it fails or is cancelled. Nothing is spent
+  when the preflight check refuses to start it.
+- Submit picks one finished test as your answer; its code also runs on the
+  hidden settings, and the session closes with its final table.
+"""
+
+
+class HelpScreen(ModalScreen):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 90; max-width: 95%; height: 90%; border: thick $primary; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,q,f1", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with VerticalScroll():
+                yield Markdown(HELP)

@@ -1,0 +1,345 @@
+"""The workspace editor: a TextArea that refuses every change to a fixed line.
+
+TextArea.edit() is the choke point for typing, paste, cut, delete and
+suggestions; undo/redo replay edits without it and load_text bypasses it, so
+those are guarded here too. Every edit is checked at the line level against
+the editable ranges (tui.guard) before it touches the buffer; the ranges then
+move as the engine would move them. Saving hands the whole text to
+Session.replace_text, which journals one edit per changed range.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+from textual.strip import Strip
+from textual.widgets import TextArea
+from textual.widgets.text_area import Edit, EditResult
+
+from tasks.spec import LineRange
+from tui.guard import RangeTracker, Verdict, check_edit
+from tui.highlight import Highlights, highlight, highlight_lines, lexer_for
+from tui.model import editable_ranges_text
+
+EDITABLE_MARK = "┃"
+LOCKED_MARK = "│"
+LOCKED_STYLE = Style(dim=True)
+
+
+class GuardedEditor(TextArea):
+    """One editable workspace file."""
+
+    DEFAULT_CSS = """
+    GuardedEditor { border: none; padding: 0; }
+    GuardedEditor > .guarded-editor--editable-mark { color: $success; text-style: bold; }
+    GuardedEditor > .guarded-editor--locked-mark { color: $error 60%; }
+    """
+    COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {
+        "guarded-editor--editable-mark",
+        "guarded-editor--locked-mark",
+    }
+
+    BINDINGS = [
+        Binding("ctrl+z", "undo", "Undo"),
+        Binding("ctrl+y", "redo", "Redo", show=False),
+    ]
+
+    class Refused(Message):
+        """An edit that would change a fixed line was refused."""
+
+        def __init__(self, editor: GuardedEditor, message: str) -> None:
+            super().__init__()
+            self.editor, self.message = editor, message
+
+    class EngineUndo(Message):
+        """Undo with nothing unsaved: undo the last saved (journaled) edit."""
+
+        def __init__(self, editor: GuardedEditor) -> None:
+            super().__init__()
+            self.editor = editor
+
+    class DirtyChanged(Message):
+        def __init__(self, editor: GuardedEditor, dirty: bool) -> None:
+            super().__init__()
+            self.editor, self.dirty = editor, dirty
+
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        fixed_from: Sequence[str],
+        ranges: Sequence[LineRange],
+        *,
+        cursor_blink: bool = True,
+        id: str | None = None,
+    ) -> None:
+        self.path = path
+        self.tracker = RangeTracker(fixed_from, ranges)
+        self.saved_text = text
+        self._lexer = lexer_for(path)
+        self._loading = False
+        self._pending_shift: tuple[int, int, int] | None = None
+        self._doc_version = 0
+        self.highlight_version = -1  # doc version the highlights were computed for
+        self._dirty = False
+        self._highlight_timer = None
+        self._ready = False  # mounted: timers and workers may start
+        super().__init__(
+            text,
+            id=id,
+            language=None,
+            soft_wrap=False,
+            tab_behavior="indent",
+            show_line_numbers=True,
+            show_cursor=True,
+        )
+        self.cursor_blink = cursor_blink
+        self.indent_width = 4
+
+    # -- facts ------------------------------------------------------------------------
+    @property
+    def ranges(self) -> tuple[LineRange, ...]:
+        return self.tracker.ranges
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def first_editable_location(self) -> tuple[int, int]:
+        if not self.ranges:
+            return (0, 0)
+        r = self.ranges[0]
+        row = min(max(r.start - 1, 0), self.document.line_count - 1)
+        return (row, len(self.document[row]) if r.length == 0 else 0)
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.move_cursor(self.first_editable_location())
+        self.call_after_refresh(self.scroll_cursor_visible, center=True)
+        self._schedule_highlight(0)
+
+    # -- loading (from the engine) ------------------------------------------------------
+    def show_saved(self, text: str, ranges: Sequence[LineRange], keep_cursor: bool = True) -> None:
+        """Show the engine's text and ranges; clears the edit history."""
+        cursor = self.cursor_location
+        self.tracker.ranges = tuple(ranges)
+        self.saved_text = text
+        self._loading = True
+        try:
+            super().load_text(text)
+        finally:
+            self._loading = False
+        if keep_cursor:
+            row = min(cursor[0], self.document.line_count - 1)
+            self.move_cursor((row, min(cursor[1], len(self.document[row]))))
+        else:
+            self.move_cursor(self.first_editable_location(), center=True)
+        self._update_dirty()
+
+    def load_text(self, text: str) -> None:
+        """Only a text that keeps every fixed line may be loaded."""
+        if self._loading:
+            super().load_text(text)
+            return
+        ranges = self.tracker.ranges_for(text)
+        if ranges is None:
+            self._refuse("that text changes fixed lines; it was not loaded")
+            return
+        self.tracker.ranges = ranges
+        self._loading = True
+        try:
+            super().load_text(text)
+        finally:
+            self._loading = False
+        self._update_dirty()
+
+    def mark_saved(self, ranges: Sequence[LineRange] | None = None) -> None:
+        self.saved_text = self.text
+        if ranges is not None and tuple(ranges) != self.tracker.ranges:
+            self.tracker.ranges = tuple(ranges)
+            self._line_cache.clear()
+            self.refresh()
+        self._update_dirty()
+
+    # -- the guard ----------------------------------------------------------------------
+    def _verdict(self, start: tuple[int, int], end: tuple[int, int], text: str) -> Verdict:
+        return check_edit(self.document.lines, self.tracker.ranges, start, end, text)
+
+    def _refuse(self, message: str) -> None:
+        self.post_message(self.Refused(self, message))
+
+    def _replace_via_keyboard(self, insert: str, start, end) -> EditResult | None:
+        if self.read_only:
+            return None
+        verdict = self._verdict(start, end, insert)
+        if not verdict.allowed:
+            self._refuse(verdict.message)
+            return None
+        return super()._replace_via_keyboard(insert, start, end)
+
+    def _delete_via_keyboard(self, start, end) -> EditResult | None:
+        if self.read_only:
+            return None
+        verdict = self._verdict(start, end, "")
+        if not verdict.allowed:
+            self._refuse(verdict.message)
+            return None
+        return super()._delete_via_keyboard(start, end)
+
+    def edit(self, edit: Edit) -> EditResult:
+        if self._loading:
+            return super().edit(edit)
+        verdict = self._verdict(edit.from_location, edit.to_location, edit.text)
+        if not verdict.allowed:
+            self._refuse(verdict.message)
+            return EditResult(end_location=self.cursor_location, replaced_text="")
+        before = self.tracker.ranges
+        assert verdict.ranges is not None
+        self.tracker.ranges = verdict.ranges
+        edit._mls_ranges = (before, verdict.ranges)  # type: ignore[attr-defined]
+        top, bottom = sorted((edit.from_location, edit.to_location))
+        self._pending_shift = (top[0], bottom[0], top[0] + edit.text.count("\n"))
+        try:
+            result = super().edit(edit)
+        finally:
+            self._pending_shift = None
+        self._update_dirty()
+        return result
+
+    def action_undo(self) -> None:
+        if self.read_only:
+            return
+        if self._dirty and self.history.undo_stack:
+            self.undo()
+        else:
+            self.post_message(self.EngineUndo(self))
+
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        recorded = getattr(edits[0], "_mls_ranges", None) if edits else None
+        super()._undo_batch(edits)
+        self._after_history(recorded[0] if recorded else None, lambda: super(GuardedEditor, self)._redo_batch(edits))
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        recorded = getattr(edits[-1], "_mls_ranges", None) if edits else None
+        super()._redo_batch(edits)
+        self._after_history(recorded[1] if recorded else None, lambda: super(GuardedEditor, self)._undo_batch(edits))
+
+    def _after_history(self, ranges: tuple[LineRange, ...] | None, revert) -> None:
+        found = self.tracker.ranges_for(self.text)
+        if found is None:  # never expected: history only holds edits that were allowed
+            revert()
+            self._refuse("that undo/redo would change fixed lines; it was not applied")
+            return
+        self.tracker.ranges = ranges if ranges is not None else found
+        self._update_dirty()
+
+    def _update_dirty(self) -> None:
+        dirty = self.text != self.saved_text
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.post_message(self.DirtyChanged(self, dirty))
+
+    # -- highlighting ----------------------------------------------------------------------
+    def _build_highlight_map(self) -> None:
+        """Keep the highlights aligned now; a full Pygments pass follows shortly."""
+        self._line_cache.clear()
+        self._doc_version = getattr(self, "_doc_version", 0) + 1
+        if not hasattr(self, "_lexer"):
+            return
+        shift = self._pending_shift
+        if shift is not None and self._highlights:
+            top, old_bottom, new_bottom = shift
+            delta = new_bottom - old_bottom
+            moved: Highlights = {}
+            for row, items in self._highlights.items():
+                if row < top:
+                    moved[row] = items
+                elif row > old_bottom:
+                    moved[row + delta] = items
+            lines = [self.document[r] for r in range(top, min(new_bottom, self.document.line_count - 1) + 1)]
+            moved.update(highlight_lines(lines, self._lexer, top))
+            self._highlights.clear()
+            self._highlights.update(moved)
+            self._schedule_highlight(0.3)
+        else:
+            self._schedule_highlight(0)
+
+    def _schedule_highlight(self, delay: float) -> None:
+        if not self._ready:
+            return
+        if self._highlight_timer is not None:
+            self._highlight_timer.stop()
+        self._highlight_timer = self.set_timer(delay, self._start_highlight) if delay else None
+        if not delay:
+            self._start_highlight()
+
+    def _start_highlight(self) -> None:
+        self._highlight_timer = None
+        self._full_highlight(self.text, self._doc_version)
+
+    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False)
+    def _full_highlight(self, text: str, version: int) -> None:
+        result = highlight(text, self._lexer)
+        try:
+            self.app.call_from_thread(self._apply_highlight, result, version)
+        except Exception:  # the app is closing
+            pass
+
+    def _apply_highlight(self, result: Highlights, version: int) -> None:
+        if version != self._doc_version:
+            return
+        self._highlights.clear()
+        self._highlights.update(result)
+        self.highlight_version = version
+        self._line_cache.clear()
+        self.refresh()
+
+    @property
+    def highlighted(self) -> bool:
+        return self.highlight_version == self._doc_version
+
+    # -- drawing locked lines ------------------------------------------------------------------
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        if not self.tracker.is_editable_row(line_index):
+            line.stylize(LOCKED_STYLE)
+        return line
+
+    def _render_line(self, y: int) -> Strip:
+        strip = super()._render_line(y)
+        if not self.show_line_numbers:
+            return strip
+        try:
+            line_index, section = self.wrapped_document._offset_to_line_info[y + self.scroll_offset.y]
+        except (IndexError, TypeError):
+            return strip
+        width = self.gutter_width
+        if width < 3 or strip.cell_length < width:
+            return strip
+        gutter, rest = strip.divide([width, strip.cell_length])[:2]
+        segments = list(gutter)
+        base = segments[0].style if segments else None
+        text = "".join(s.text for s in segments)
+        editable = self.tracker.is_editable_row(line_index)
+        mark = EDITABLE_MARK if editable else LOCKED_MARK
+        component = "guarded-editor--editable-mark" if editable else "guarded-editor--locked-mark"
+        mark_style = self.get_component_rich_style(component, partial=True)
+        number_style = (base + LOCKED_STYLE) if (base and not editable) else base
+        new_gutter = Strip(
+            [
+                Segment(text[: width - 2], number_style),
+                Segment(mark if section == 0 or editable else " ", (base + mark_style) if base else mark_style),
+                Segment(" ", base),
+            ],
+            width,
+        )
+        return Strip.join([new_gutter, rest])
+
+    def legend(self) -> str:
+        return f"{EDITABLE_MARK} editable {editable_ranges_text(self.ranges)}  {LOCKED_MARK} fixed"

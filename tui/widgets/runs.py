@@ -1,0 +1,332 @@
+"""One setting of the current run: status, progress, the raw log, its metrics and curves.
+
+The log is a `Log` (not RichLog) written in batches by the app's drain timer,
+with bounded buffers: the full log stays on disk. The plot redraws at most a
+few times a second, and only while it is on screen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Log, ProgressBar, Static
+from textual_plotext import PlotextPlot
+
+from sessions.events import QUEUED, RUNNING, RunKey
+from tasks.spec import TaskSpec
+from tui.model import (
+    Curve,
+    baseline_levels,
+    eta_text,
+    number_text,
+    plot_keys,
+    series,
+    status_text,
+    x_key,
+)
+
+MAX_LOG_LINES = 2000  # in the Log widget; the file on disk has them all
+MAX_FLUSH = 200  # lines written per tick: a screenful and more; the rest is counted, not drawn
+TABLE_ROWS = 12  # latest metrics rows kept for the table (the plot has them all)
+PLOT_INTERVAL = 1.0  # seconds between plot redraws while data arrives
+TABLE_INTERVAL = 0.4  # seconds between metrics-table redraws
+PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
+
+
+def _cell(value: float) -> str:
+    if value != value:  # NaN
+        return "nan"
+    if float(value).is_integer() and abs(value) < 1e12:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+class CachedPlot(PlotextPlot):
+    """PlotextPlot rebuilds the whole figure on every render (tens of ms); this one rebuilds
+    only when the data, the size or the theme changed (`changed()` after plotting)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._version = 0
+        self._cached: tuple[tuple, object] | None = None
+
+    def changed(self) -> None:
+        self._version += 1
+        self.refresh()
+
+    def render(self):
+        key = (self.size, self._version, self.app.theme, self.theme)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, super().render())
+        return self._cached[1]
+
+
+class StreamLog(Log):
+    """A Log for fast streams: the width is measured in the UI thread with len() (C speed)
+    instead of a worker thread per write measuring every line's cells."""
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
+        if lines:
+            self._update_maximum_width(updates, max(map(len, lines)))
+
+
+class SettingPanel(Vertical):
+    DEFAULT_CSS = """
+    SettingPanel { height: 1fr; }
+    SettingPanel .status-row { height: 1; }
+    SettingPanel #status { width: 20; padding: 0 1 0 0; }
+    SettingPanel #status.failed { color: $text-error; text-style: bold; }
+    SettingPanel #status.done { color: $text-success; }
+    SettingPanel #status.running { color: $text-accent; }
+    SettingPanel ProgressBar { width: auto; padding: 0 1 0 0; }
+    SettingPanel ProgressBar Bar { width: 24; }
+    SettingPanel #progress-text { width: 1fr; color: $text-muted; }
+    SettingPanel .body { height: 1fr; }
+    SettingPanel Log { width: 1fr; height: 1fr; border: none; }
+    SettingPanel .side { width: 42%; height: 1fr; }
+    SettingPanel PlotextPlot { height: 2fr; min-height: 5; }
+    SettingPanel #plot-legend { height: 1; color: $text-muted; padding: 0 1; }
+    SettingPanel #metrics { height: 1fr; min-height: 3; max-height: 9; padding: 0 1; overflow: hidden; }
+    """
+
+    BINDINGS = [Binding("m", "next_metric", "Plot next metric", show=False)]
+
+    def __init__(self, label: str, task: TaskSpec, *, show_baselines: bool, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.label = label
+        self.spec = task
+        self.show_baselines = show_baselines
+        self.run_key: RunKey | None = None
+        self.status = QUEUED
+        self.curve = Curve()
+        self.previous: list[dict[str, float]] = []
+        self.previous_name = ""
+        self.unit: str | None = None
+        self._pending: deque[str] = deque(maxlen=MAX_FLUSH)
+        self._pending_dropped = 0
+        self._table_rows: deque[dict[str, float]] = deque(maxlen=TABLE_ROWS)
+        self._table_dirty = False
+        self._plot_dirty = True
+        self._last_plot = 0.0
+        self._metric_index = 0
+        self.lines_seen = 0
+        self._progress_text = ""
+        self._legend = ""
+        self._last_table = 0.0
+        self.progress: tuple[float, float, str, float | None] | None = None
+        self._progress_dirty = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="status-row"):
+            yield Static("· no test yet", id="status")
+            yield ProgressBar(total=1, show_eta=False, show_percentage=True, id="progress")
+            yield Static("F5 runs a test", id="progress-text")
+        with Horizontal(classes="body"):
+            yield StreamLog(max_lines=MAX_LOG_LINES, id="log", auto_scroll=True)
+            with Vertical(classes="side"):
+                yield CachedPlot(id="plot")
+                yield Static("", id="plot-legend")
+                yield Static("", id="metrics")
+
+    def on_mount(self) -> None:
+        self.query_one("#plot", PlotextPlot).can_focus = False
+        if self.run_key is None:
+            self.query_one("#log", Log).write_line(
+                f"No test yet. A test runs {self.label} (and every other visible setting) on your code; "
+                "its output streams here, and the whole log is kept on disk."
+            )
+        self._draw_plot()
+
+    # -- a new run -----------------------------------------------------------------------
+    def start_run(self, key: RunKey, previous: list[dict[str, float]] | None = None, previous_name: str = "") -> None:
+        self.run_key = key
+        self.status = QUEUED
+        self.curve = Curve()
+        self.previous = previous or []
+        self.previous_name = previous_name
+        self.unit = None
+        self._pending.clear()
+        self._pending_dropped = 0
+        self.lines_seen = 0
+        self.query_one("#log", Log).clear()
+        self._table_rows.clear()
+        self._table_dirty = True
+        self.set_status(QUEUED)
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=1, progress=0)
+        self.progress, self._progress_dirty = None, False
+        self._progress_text = str(key)
+        self.query_one("#progress-text", Static).update(str(key), layout=False)
+        self._plot_dirty = True
+        self._draw_plot()
+
+    def set_previous(self, rows: list[dict[str, float]], name: str) -> None:
+        self.previous, self.previous_name = rows, name
+        self._plot_dirty = True
+
+    # -- events ---------------------------------------------------------------------------
+    def set_status(self, status: str, exit_code: int | None = None, detail: str = "") -> None:
+        self.status = status
+        widget = self.query_one("#status", Static)
+        widget.update(status_text(status, exit_code, detail), layout=False)
+        widget.set_classes(status)
+
+    def set_progress(self, done: float, total: float, unit: str, eta: float | None) -> None:
+        """Remember the newest progress; it is drawn on the next tick while the panel is shown."""
+        self.unit = unit or self.unit
+        self.progress = (done, total, unit, eta)
+        self._progress_dirty = True
+
+    def _draw_progress(self) -> None:
+        self._progress_dirty = False
+        if self.progress is None:
+            return
+        done, total, unit, eta = self.progress
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=max(total, 1e-9), progress=min(done, total))
+        pieces = [f"{unit or 'step'} {number_text(done)}/{number_text(total)}"]
+        if eta is not None and self.status == RUNNING and done < total:
+            pieces.append(eta_text(eta))
+        if self.run_key is not None:
+            pieces.append(str(self.run_key))
+        text = " · ".join(pieces)
+        if text != self._progress_text:
+            self._progress_text = text
+            self.query_one("#progress-text", Static).update(text, layout=False)
+
+    def queue_lines(self, lines: list[str], dropped: int = 0) -> None:
+        overflow = len(self._pending) + len(lines) - MAX_FLUSH
+        self._pending_dropped += dropped + max(0, overflow)
+        self._pending.extend(lines)
+        self.lines_seen += len(lines) + dropped
+
+    def flush(self) -> None:
+        """Write what is pending into the Log (called on the UI timer, when shown)."""
+        if not self._pending and not self._pending_dropped:
+            return
+        lines = list(self._pending)
+        self._pending.clear()
+        if self._pending_dropped:
+            lines.insert(0, f"[… {self._pending_dropped} lines not shown here: the full log is on disk …]")
+            self._pending_dropped = 0
+        self.query_one("#log", Log).write_lines(lines)
+
+    def add_metrics(self, rows: list[dict[str, float]]) -> None:
+        if not rows:
+            return
+        self.curve.add(rows)
+        self._plot_dirty = True
+        self._table_rows.extend(rows[-TABLE_ROWS:])
+        self._table_dirty = True
+
+    @property
+    def table_rows(self) -> list[dict[str, float]]:
+        return list(self._table_rows)
+
+    def _draw_table(self) -> None:
+        """The latest metrics rows as a small table (a Static: no layout work while streaming)."""
+        self._table_dirty = False
+        widget = self.query_one("#metrics", Static)
+        rows = list(self._table_rows)
+        if not rows:
+            widget.update("", layout=False)
+            return
+        keys: list[str] = []
+        for row in rows:
+            keys.extend(k for k in row if k not in keys)
+        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold", expand=False)
+        for key in keys:
+            table.add_column(key, justify="right", no_wrap=True)
+        height = max(1, widget.size.height - 1) if widget.size.height else TABLE_ROWS
+        for row in rows[-height:]:
+            table.add_row(*(_cell(row[k]) if k in row else "" for k in keys))
+        widget.update(table, layout=False)
+
+    def load_history(self, lines: list[str], cut: bool, rows: list[dict[str, float]]) -> None:
+        """Show a finished run from disk (the last lines of its log, all its metrics)."""
+        log = self.query_one("#log", Log)
+        if cut:
+            log.write_line("[… earlier lines not shown here: the full log is on disk …]")
+        log.write_lines(lines)
+        self.lines_seen += len(lines)
+        self.add_metrics(rows)
+        self._draw_plot()
+        self._draw_table()
+
+    # -- the plot -------------------------------------------------------------------------
+    def action_next_metric(self) -> None:
+        self._metric_index += 1
+        self._plot_dirty = True
+        self._draw_plot(force=True)
+
+    def tick(self, visible: bool) -> None:
+        if not visible:
+            return
+        self.flush()
+        if self._progress_dirty:
+            self._draw_progress()
+        now = time.monotonic()
+        if self._table_dirty and now - self._last_table >= TABLE_INTERVAL:
+            self._last_table = now
+            self._draw_table()
+        if self._plot_dirty and time.monotonic() - self._last_plot >= PLOT_INTERVAL:
+            self._draw_plot()
+
+    def _set_legend(self, text: str) -> None:
+        if text != self._legend:
+            self._legend = text
+            self.query_one("#plot-legend", Static).update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
+
+    def _draw_plot(self, force: bool = False) -> None:
+        try:
+            plot = self.query_one("#plot", CachedPlot)
+        except Exception:
+            return
+        self._plot_dirty = False
+        self._last_plot = time.monotonic()
+        rows = self.curve.points
+        x = x_key(rows or self.previous, self.unit)
+        keys = plot_keys(self.spec, self.label, rows or self.previous, x)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if not keys:
+            plt.title(f"{self.label}: no metrics yet")
+            self._set_legend("")
+            plot.changed()
+            return
+        key = keys[self._metric_index % len(keys)]
+        legend: list[str] = []
+        drawn = False
+        if self.previous:
+            xs, ys = series(self.previous, key, x)
+            if xs:
+                plt.plot(xs, ys, label=self.previous_name or "previous", color="gray", marker="braille")
+                drawn = True
+                legend.append(f"grey: {self.previous_name or 'previous'}")
+        xs, ys = series(rows, key, x)
+        if xs:
+            plt.plot(xs, ys, label=str(self.run_key) if self.run_key else "now", color="cyan", marker="braille")
+            drawn = True
+            legend.append(f"cyan: {self.run_key}")
+        if self.show_baselines and drawn:
+            levels = baseline_levels(self.spec, self.label, key)
+            for i, (entry, value) in enumerate(levels):
+                plt.hline(value, PLOT_COLORS[2 + i % (len(PLOT_COLORS) - 2)])
+            if levels:
+                legend.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in levels))
+        elif drawn and baseline_levels(self.spec, self.label, key):
+            legend.append("published baselines: paper profile only")
+        if len(keys) > 1:
+            legend.append("m: next metric")
+        plt.title(key)
+        self._set_legend(" · ".join(legend))
+        if x:
+            plt.xlabel(x)
+        plot.changed()
