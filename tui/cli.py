@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", metavar="SESSION", help="open this session (id or prefix)")
     parser.add_argument("--new", action="store_true", help="start a new session even if one is open")
     parser.add_argument("--replay", type=Path, metavar="PATH", help="play back a session or an agent conversation")
+    parser.add_argument("--compare", type=Path, metavar="PATH", help="with --replay: a second replay to show side by side")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("list", help="the tasks and whether they can run")
@@ -372,7 +373,7 @@ def cmd_app(ctx: Context) -> None:
     if args.replay:
         from tui.replay_app import run_replay
 
-        run_replay(args.replay, ctx.catalog)
+        run_replay(args.replay, ctx.catalog, compare=args.compare)
         return
     if args.resume:
         session = ctx.open_session(ctx.session_dir(args.resume, None))

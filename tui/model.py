@@ -160,9 +160,15 @@ def plot_keys(task: TaskSpec, label: str, rows: Sequence[dict[str, float]], x: s
     return present + [k for k in seen if k not in present]
 
 
-def series(rows: Sequence[dict[str, float]], key: str, x: str | None) -> tuple[list[float], list[float]]:
+def series(
+    rows: Sequence[dict[str, float]], key: str, x: str | None, max_points: int = 0
+) -> tuple[list[float], list[float]]:
+    """(x, y) of one metric; with max_points, thinned evenly (a plot is only so many cells wide)."""
     xs, ys = [], []
+    step = max(1, -(-len(rows) // max_points)) if max_points else 1
     for i, row in enumerate(rows, start=1):
+        if step > 1 and (i - 1) % step and i != len(rows):
+            continue
         y = row.get(key)
         if y is None or math.isnan(y) or math.isinf(y):
             continue

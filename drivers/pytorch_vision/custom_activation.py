@@ -62,8 +62,8 @@ class CustomActivation(nn.Module):
 # Profiles: paper = the published protocol (200 epochs, SGD lr 0.1, momentum
 # 0.9, wd 5e-4, per-epoch cosine to 0, batch 128, RandomCrop(32, padding=4) +
 # RandomHorizontalFlip, fp32, best test accuracy over the epochs); quick = the
-# same on 30 epochs; demo = generated data shaped like the dataset, small
-# enough for a CPU (see vision_common.demo_data).
+# same on 30 epochs; demo = generated data shaped like the dataset, CPU-sized,
+# batch 32 (see vision_common.protocol and vision_common.demo_data).
 #
 # Output: "TRAIN_PLAN unit=epoch total=N" first, one
 #     TRAIN_METRICS: epoch=E train_loss=.. train_acc=.. test_loss=.. test_acc=.. lr=..

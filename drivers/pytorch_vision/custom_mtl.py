@@ -22,7 +22,7 @@ Usage:
 Profiles: paper = the published protocol (200 epochs, SGD lr 0.1, momentum
 0.9, wd 5e-4, per-epoch cosine to 0, batch 128, RandomCrop(32, padding=4) +
 RandomHorizontalFlip, fp32); quick = the same on 30 epochs; demo = generated
-CIFAR-100-shaped data with the 20/100 label hierarchy (vision_common.demo_data).
+data with the 20/100 hierarchy, CPU-sized, batch 32 (vision_common.protocol).
 
 Output: "TRAIN_PLAN unit=epoch total=N" first, one line per epoch
     TRAIN_METRICS: epoch=E train_loss=.. train_acc=.. test_acc=.. lr=..
@@ -116,7 +116,7 @@ def train_one_epoch(model, criterion, loader, optimizer, epoch, total_epochs):
         optimizer.zero_grad(set_to_none=True)
         task_backward(criterion, loss, losses, shared, heads)
         optimizer.step()
-        loss_sum += loss.detach() * fine.numel()
+        loss_sum += loss.detach().sum() * fine.numel()
         correct[0] += (fine_logits.detach().argmax(1) == fine).sum()
         correct[1] += (coarse_logits.detach().argmax(1) == coarse).sum()
         seen += fine.numel()

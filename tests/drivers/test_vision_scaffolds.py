@@ -167,7 +167,9 @@ def test_paper_run_reads_the_real_format(vt, tmp_path, capsys, monkeypatch):
 def test_profiles_epochs(vc):
     assert vc.protocol("paper").epochs == 200
     assert vc.protocol("quick").epochs == 30
-    assert vc.protocol("demo").epochs == 5
+    assert vc.protocol("demo").epochs == 4
+    assert (vc.protocol("demo").batch_size, vc.protocol("demo").lr) == (32, 0.025)
+    assert (vc.protocol("quick").batch_size, vc.protocol("quick").lr) == (128, 0.1)
     assert vc.protocol("paper", 7).epochs == 7
 
 

@@ -558,6 +558,8 @@ class MainScreen(Screen):
         """Accept a change saved to the workspace file if it keeps to the editable lines;
         otherwise put the file back. True when the disk differed from the session."""
         session = self.session
+        if session.state.closed:  # submitted: nothing more is recorded
+            return False
         try:
             disk = session.disk_text(path)
         except (OSError, UnicodeDecodeError) as exc:
@@ -568,7 +570,7 @@ class MainScreen(Screen):
         if disk == state.text:
             return False
         editor = self.editor_for(path)
-        lost = editor is not None and editor.dirty
+        unsaved = editor.text if editor is not None and editor.dirty else None
         try:
             message = session.replace_text(path, disk)
         except Refused as exc:
@@ -583,7 +585,9 @@ class MainScreen(Screen):
             state = session.file_state(path)
             editor.show_saved(state.text, state.ranges)
             self._label_file(editor)
-        note = " Unsaved changes in the app were replaced." if lost else ""
+        note = ""
+        if unsaved is not None:
+            note = f" The app's unsaved version was replaced; it is kept in {self.keep_rejected(path, unsaved)}."
         self.notify(f"{message or 'recorded'}{note}", title=f"Change from {source} accepted", timeout=6)
         self.refresh_header()
         return True

@@ -137,10 +137,7 @@ class SettingPanel(Vertical):
     def on_mount(self) -> None:
         self.query_one("#plot", PlotextPlot).can_focus = False
         if self.run_key is None:
-            self.query_one("#log", Log).write_line(
-                f"No test yet. A test runs {self.label} (and every other visible setting) on your code; "
-                "its output streams here, and the whole log is kept on disk."
-            )
+            self.query_one("#log", Log).write_line("No test yet: F5 runs one, and its output streams here.")
         self._draw_plot()
 
     # -- a new run -----------------------------------------------------------------------
@@ -213,7 +210,7 @@ class SettingPanel(Vertical):
         lines = list(self._pending)
         self._pending.clear()
         if self._pending_dropped:
-            lines.insert(0, f"[… {self._pending_dropped} lines not shown here: the full log is on disk …]")
+            lines.insert(0, f"[… {self._pending_dropped:,} lines skipped here; the full log is on disk …]")
             self._pending_dropped = 0
         self.query_one("#log", Log).write_lines(lines)
 
@@ -305,12 +302,12 @@ class SettingPanel(Vertical):
         legend: list[str] = []
         drawn = False
         if self.previous:
-            xs, ys = series(self.previous, key, x)
+            xs, ys = series(self.previous, key, x, max_points=2 * max(plot.size.width, 40))
             if xs:
                 plt.plot(xs, ys, label=self.previous_name or "previous", color="gray", marker="braille")
                 drawn = True
                 legend.append(f"grey: {self.previous_name or 'previous'}")
-        xs, ys = series(rows, key, x)
+        xs, ys = series(rows, key, x, max_points=2 * max(plot.size.width, 40))
         if xs:
             plt.plot(xs, ys, label=str(self.run_key) if self.run_key else "now", color="cyan", marker="braille")
             drawn = True
