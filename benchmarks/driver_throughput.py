@@ -74,11 +74,9 @@ def step(model, opt, x, y):
     return loss
 
 
-def run_steps(batches, model, opt, device, steps, warmup):
-    """Time ``steps`` steps after ``warmup`` steps; batches is an endless
-    iterator of (x, y) already on the device."""
-    for _ in range(warmup):
-        step(model, opt, *next(batches))
+def timed_block(batches, model, opt, device, steps):
+    """Seconds and images for ``steps`` steps; batches is an endless iterator
+    of (x, y) already on the device."""
     sync(device)
     t0 = time.perf_counter()
     images = 0
@@ -88,7 +86,7 @@ def run_steps(batches, model, opt, device, steps, warmup):
         images += y.numel()
     loss.item()
     sync(device)
-    return images / (time.perf_counter() - t0)
+    return time.perf_counter() - t0, images
 
 
 def driver_batches(data, device, channels_last):
@@ -120,6 +118,8 @@ def main():
     p.add_argument("--workers", type=int, default=None,
                    help="DataLoader workers (default 4 on CUDA, 0 on CPU)")
     p.add_argument("--data-root", default=os.environ.get("MLSBENCH_DATA", "./data"))
+    p.add_argument("--rounds", type=int, default=4,
+                   help="alternating timed blocks per pipeline (default 4)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = p.parse_args()
     if args.threads:
@@ -136,16 +136,27 @@ def main():
         data = vc.load_real("cifar10", args.data_root)
     name = torch.cuda.get_device_name(device) if cuda else f"cpu, {torch.get_num_threads()} threads"
     print(f"device: {device} ({name}); torch {torch.__version__}; data: {data.source}")
-    print(f"ResNet-20, batch 128, {steps} timed steps after {warmup} warm-up steps each")
+    print(f"ResNet-20, batch 128, {steps} timed steps after {warmup} warm-up steps each, "
+          f"in {args.rounds} alternating blocks")
 
     cl = vc.channels_last_for("resnet20", device)    # as the drivers run it
-    model, opt = make_model(device, channels_last=cl)
-    drv = run_steps(driver_batches(data, device, cl), model, opt, device, steps, warmup)
-    print(f"driver pipeline:      {drv:9.1f} images/s", flush=True)
-
-    model, opt = make_model(device, channels_last=False)
-    dl = run_steps(dataloader_batches(data, device, workers), model, opt, device, steps, warmup)
-    print(f"DataLoader ({workers} workers): {dl:9.1f} images/s", flush=True)
+    runs = {"driver pipeline": (make_model(device, cl), driver_batches(data, device, cl)),
+            f"DataLoader, {workers} workers": (make_model(device, False),
+                                               dataloader_batches(data, device, workers))}
+    for (model, opt), batches in runs.values():          # warm-up, untimed
+        timed_block(batches, model, opt, device, warmup)
+    # Alternate blocks of steps so that a shared machine's load hits both alike.
+    totals = {name: [0.0, 0] for name in runs}
+    per_block = max(1, steps // args.rounds)
+    for _ in range(args.rounds):
+        for name, ((model, opt), batches) in runs.items():
+            seconds, images = timed_block(batches, model, opt, device, per_block)
+            totals[name][0] += seconds
+            totals[name][1] += images
+    rates = {name: images / seconds for name, (seconds, images) in totals.items()}
+    for name, rate in rates.items():
+        print(f"{name:>24}: {rate:9.1f} images/s")
+    drv, dl = rates.values()
     print(f"ratio driver / DataLoader: {drv / dl:.2f}x")
 
 

@@ -145,7 +145,10 @@ class Session:
         """Stop following; running jobs keep going unless cancel_running."""
         if self.controller is not None and not self.controller.finished.is_set():
             if cancel_running:
-                self.cancel()
+                try:
+                    self.cancel()
+                except Refused:
+                    pass  # it finished as we asked: nothing left to cancel
                 self.controller.wait(30)
             else:
                 self.controller.detach()

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -66,6 +67,12 @@ class MlsBenchApp(App):
         self._watcher: WorkspaceWatcher | None = None
         self._closed = False
         self.close_choice = "leave"  # what closing does to a run still going: leave | cancel
+        self.last_key = 0.0  # monotonic time of the last key press (streaming yields to typing)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.last_key = time.monotonic()
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen:
         return MainScreen()

@@ -67,3 +67,28 @@ def test_profile_notes_and_ranks(fake_task):
     rows = [Row("a", "x", {"m": 1.0, "n": 5.0}), Row("b", "x", {"m": 2.0, "n": None}), Row("c", "x", {})]
     assert mean_ranks(rows, {"m": "max", "n": "min"}) == [1.5, 1.0, None]
     assert eta_text(75) == "ETA 1:15" and eta_text(None) == ""
+
+
+async def test_a_full_stream_log_repaints_itself_when_old_lines_are_dropped():
+    """Textual's Log, once at max_lines, keeps its scroll offset and repaints nothing when it
+    drops as many lines as it adds: the screen would freeze on old lines."""
+    from textual.app import App
+
+    from tui.widgets.runs import StreamLog
+
+    class LogApp(App):
+        def compose(self):
+            yield StreamLog(max_lines=20)
+
+    app = LogApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        log = app.query_one(StreamLog)
+        log.write_lines([f"old {i}" for i in range(20)])
+        await pilot.pause()
+        repaints = []
+        original = log.refresh
+        log.refresh = lambda *a, **k: repaints.append((a, k)) or original(*a, **k)
+        log.write_lines([f"new {i}" for i in range(5)])
+        assert ((), {}) in repaints  # a full repaint, not only the (dropped) new line numbers
+        await pilot.pause()
+        assert log.lines[-1] == "new 4" and len(log.lines) == 20

@@ -57,7 +57,9 @@ def app_command(sessions_dir) -> str:
 def test_budget_counter_and_streaming_metrics_in_a_real_terminal(tmp_path):
     tmux = Tmux(f"mlsbench-e2e-{os.getpid()}")
     # COLUMNS/LINES (pytest sets them) would override the pane's real size.
-    env = "env -u COLUMNS -u LINES FAKE_EPOCHS=4 FAKE_SLEEP=0.4 MLSBENCH_SLOTS=1 TERM=xterm-256color"
+    # 600 noise lines per epoch: by epoch 4 the log panel is past its 2000 lines and must
+    # still show the newest ones.
+    env = "env -u COLUMNS -u LINES FAKE_EPOCHS=4 FAKE_SLEEP=0.5 FAKE_SPAM=600 MLSBENCH_SLOTS=1 TERM=xterm-256color"
     command = f"cd {shlex.quote(str(ROOT))} && {env} {app_command(tmp_path / 'sessions')}; echo APP-EXITED $?; sleep 30"
     tmux.run("new-session", "-d", "-s", tmux.socket, "-x", "120", "-y", "36", command)
     try:
@@ -67,7 +69,7 @@ def test_budget_counter_and_streaming_metrics_in_a_real_terminal(tmp_path):
         tmux.keys("Enter")
         screen = tmux.wait_for("Tests ●●○ 2 of 3 left", "TRAIN_METRICS: epoch=1", timeout=30)
         assert "alpha" in screen
-        tmux.wait_for("TRAIN_METRICS: epoch=2")  # lines keep arriving while it runs
+        tmux.wait_for("TRAIN_METRICS: epoch=4")  # lines keep arriving while it runs
         tmux.wait_for("beta ● done", timeout=30)
         tmux.keys("C-q")
         screen = tmux.wait_for("APP-EXITED", timeout=20)

@@ -45,6 +45,8 @@ from tui.widgets.task_pane import TaskPane
 if TYPE_CHECKING:
     from tui.app import MlsBenchApp
 
+MAX_STASHED_METRICS = 5000  # metrics rows kept per setting while events wait (the plot thins them anyway)
+TYPING_PAUSE = 0.1  # seconds after a key press during which streaming redraws wait
 DRAIN_HZ = 10  # engine events are drained into the widgets this often
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 LAYOUTS = ("even", "logs", "editor")
@@ -245,6 +247,12 @@ class MainScreen(Screen):
         if not self._stash.empty:
             batch = self._merge(self._stash, batch)
             self._stash = Batch()
+        typing = time.monotonic() - self.mls.last_key < TYPING_PAUSE
+        if typing and not (batch.statuses or batch.finished or batch.changed):
+            # Keys first: while the person types, the stream waits (bounded) for a pause,
+            # so each key's screen update is not held up by redrawing logs and plots.
+            self._stash = batch  # (it already holds what was stashed before)
+            return
         if not batch.empty:
             self._apply(batch)
         active = self.query_one("#runs", TabbedContent).active
@@ -261,7 +269,9 @@ class MainScreen(Screen):
             else:
                 old.lines[key] = buf
         for key, rows in new.metrics.items():
-            old.metrics.setdefault(key, []).extend(rows)
+            kept = old.metrics.setdefault(key, [])
+            kept.extend(rows)
+            del kept[:-MAX_STASHED_METRICS]
         old.progress.update(new.progress)
         old.statuses.extend(new.statuses)
         old.finished.extend(new.finished)

@@ -68,12 +68,25 @@ class CachedPlot(PlotextPlot):
 
 
 class StreamLog(Log):
-    """A Log for fast streams: the width is measured in the UI thread with len() (C speed)
-    instead of a worker thread per write measuring every line's cells."""
+    """A Log for fast streams.
+
+    - the width is measured in the UI thread with len() (C speed) instead of a worker
+      thread per write measuring every line's cells;
+    - once max_lines is reached, every write drops as many old lines as it adds: the view
+      stays at the end with the same scroll offset, so Log repaints nothing and the screen
+      would freeze on old lines; this Log repaints itself then.
+    """
 
     def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
         if lines:
             self._update_maximum_width(updates, max(map(len, lines)))
+
+    def write_lines(self, lines, scroll_end: bool | None = None):  # type: ignore[override]
+        full = self.max_lines is not None and len(self._lines) >= self.max_lines
+        super().write_lines(lines, scroll_end)
+        if full:
+            self.refresh()
+        return self
 
 
 class SettingPanel(Vertical):
