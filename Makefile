@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/mlsbench-tui --task $(TASK) --profile demo
 
 test: $(STAMP)
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra --durations=15
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

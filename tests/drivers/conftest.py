@@ -33,7 +33,7 @@ if str(VISION) not in sys.path:
     sys.path.insert(0, str(VISION))
 
 # Small runs: a few hundred generated images, one epoch.
-TINY = ["--epochs", "1", "--train-size", "256", "--test-size", "200"]
+TINY = ["--epochs", "1", "--train-size", "96", "--test-size", "64"]
 METRICS_RE = re.compile(r"^TRAIN_METRICS: epoch=(\d+)((?: \w+=\S+)+)$", re.M)
 FINAL_RE = re.compile(r"^FINAL_METRICS best_test_acc=(\S+) best_epoch=(\d+)$", re.M)
 

@@ -96,8 +96,11 @@ KEYS = {MTL: ["train_loss", "train_acc", "test_acc", "lr"],
 @pytest.mark.parametrize("task", [MTL, ACT])
 def test_every_baseline_runs_a_demo_epoch(vt, tmp_path, task):
     """Each baseline's region in a copy of the scaffold, run as the engine
-    runs the first visible setting (demo profile, shortened)."""
+    runs the first visible setting (demo profile, shortened). The default
+    region runs in test_default_demo_learns_well_above_chance."""
     for name in vt.baselines(task):
+        if name == DEFAULT[task]:
+            continue
         ws = vt.make_workspace(tmp_path / name, task, vt.baseline_text(task, name))
         argv = vt.setting_argv(task, FIRST[task], ws) + vt.TINY
         proc = vt.run(argv, ws)
@@ -109,10 +112,13 @@ def test_every_baseline_runs_a_demo_epoch(vt, tmp_path, task):
 
 @pytest.mark.slow
 def test_every_setting_runs_on_demo_data(vt, tmp_path, vision_setting):
+    """The other settings (the first one of each task runs above)."""
     task, label = vision_setting
+    if label == FIRST[task]:
+        pytest.skip("runs in the baseline and demo tests")
     ws = vt.make_workspace(tmp_path, task)
-    argv = vt.setting_argv(task, label, ws) + ["--epochs", "1", "--train-size", "100",
-                                               "--test-size", "50"]
+    argv = vt.setting_argv(task, label, ws) + ["--epochs", "1", "--train-size", "70",
+                                               "--test-size", "40"]
     proc = vt.run(argv, ws)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     check_output_lines(proc.stdout, 1, KEYS[task])
@@ -122,16 +128,16 @@ def test_every_setting_runs_on_demo_data(vt, tmp_path, vision_setting):
 @pytest.mark.parametrize("task", [ACT, MTL])
 def test_default_demo_learns_well_above_chance(vt, tmp_path, task):
     """The default region on the first visible demo setting, shortened to 3
-    epochs on 1,024 images: far above chance (10% on CIFAR-10, 1% on the
-    100 fine classes)."""
+    epochs on 768 images (72 steps): far above chance (10% on CIFAR-10, 1%
+    on the 100 fine classes)."""
     ws = vt.make_workspace(tmp_path, task)
-    argv = vt.setting_argv(task, FIRST[task], ws) + ["--epochs", "3", "--train-size", "1024",
+    argv = vt.setting_argv(task, FIRST[task], ws) + ["--epochs", "3", "--train-size", "768",
                                                      "--test-size", "300"]
     proc = vt.run(argv, ws)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = check_output_lines(proc.stdout, 3, KEYS[task])
     best = max(r["test_acc"] for r in rows)
-    assert best > {ACT: 40.0, MTL: 8.0}[task], proc.stdout
+    assert best > {ACT: 25.0, MTL: 5.0}[task], proc.stdout
 
 
 def test_nan_loss_prints_nan_and_training_goes_on(vt, tmp_path):
@@ -242,17 +248,28 @@ def test_check_fails_clearly_without_data(vt, tmp_path, task, label, expected, c
     ws = vt.make_workspace(tmp_path, task)
     empty = tmp_path / "empty"
     empty.mkdir()
-    proc = vt.run(vt.setting_argv(task, label, ws, profile="paper", data_root=empty)
+    for profile in ("paper", "quick"):
+        args = vt.setting_argv(task, label, ws, profile=profile, data_root=empty)[2:]
+        code, out, err = in_process_check(vt, tmp_path, task, None, args, capsys,
+                                          monkeypatch, profile)
+        assert code != 0 and "CHECK OK" not in out
+        assert err.startswith("CHECK FAILED:") and err.count("\n") == 1, err
+        for word in expected + [str(empty)]:
+            assert word in err
+
+
+def test_check_subprocess_fails_clearly_without_data(vt, tmp_path):
+    ws = vt.make_workspace(tmp_path, MTL)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = vt.run(vt.setting_argv(MTL, FIRST[MTL], ws, profile="paper", data_root=empty)
                   + ["--check"], ws)
     assert proc.returncode != 0
     assert proc.stderr.startswith("CHECK FAILED:"), proc.stderr
     assert "Traceback" not in proc.stderr
-    for word in expected + [str(empty)]:
+    for word in ["cifar-100-python", "train", "test", "meta", str(empty), "--download",
+                 "--profile demo"]:
         assert word in proc.stderr
-    # quick needs the same files
-    args = vt.setting_argv(task, label, ws, profile="quick", data_root=empty)[2:]
-    code, out, err = in_process_check(vt, tmp_path, task, None, args, capsys, monkeypatch)
-    assert code != 0 and err.startswith("CHECK FAILED:") and expected[0] in err
 
 
 def test_run_without_data_fails_before_training(vt, tmp_path):
