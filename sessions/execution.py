@@ -33,7 +33,7 @@ from sessions.events import (
 from sessions.feedback import TAIL_LINES, run_feedback, setting_block
 from sessions.metrics import SettingMetrics
 from sessions.runner import JobState, Launch, Runner, read_exit_file
-from sessions.tail import LogTailer
+from sessions.tail import LogTailer, read_log_tail
 from tasks.spec import Setting
 
 if TYPE_CHECKING:
@@ -225,15 +225,10 @@ class RunController:
         )
 
 
-def _log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, 2)
-            fh.seek(max(0, fh.tell() - 16384))
-            text = fh.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
+def _log_tail(path: Path) -> list[str]:
+    if not path.exists():
         return ["(no output)"]
-    return text.splitlines()[-lines:]
+    return read_log_tail(path, TAIL_LINES, 16384)[0]
 
 
 def replay_log(path: Path, metrics: SettingMetrics) -> None:

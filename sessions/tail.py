@@ -31,3 +31,22 @@ class LogTailer:
         """The last line when the writer ended without a newline."""
         rest, self._partial = self._partial, b""
         return [rest.decode("utf-8", errors="replace")] if rest else []
+
+
+def read_log_tail(path: Path, max_lines: int, max_bytes: int = 256 * 1024) -> tuple[list[str], bool]:
+    """The last lines of a log file, and whether earlier ones were left out."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - max_bytes))
+            blob = fh.read()
+    except OSError:
+        return [], False
+    lines = blob.decode("utf-8", errors="replace").splitlines()
+    cut = size > max_bytes
+    if cut and lines:
+        lines = lines[1:]  # the first one is probably partial
+    if len(lines) > max_lines:
+        lines, cut = lines[-max_lines:], True
+    return lines, cut

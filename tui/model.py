@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -15,6 +14,7 @@ from sessions.leaderboard import Row, format_value, published_rows
 from sessions.metrics import parse_line
 from sessions.ranges import fixed_segments, match_ranges
 from sessions.state import RunRecord, SessionState
+from sessions.tail import read_log_tail
 from tasks.spec import LineRange, TaskSpec
 
 from tui.guard import file_lines
@@ -81,25 +81,6 @@ def run_log_dir(session: Session, key: RunKey) -> Path:
 
 def run_log_path(session: Session, key: RunKey, label: str) -> Path:
     return log_path(run_log_dir(session, key), label)
-
-
-def read_log_tail(path: Path, max_lines: int, max_bytes: int = 256 * 1024) -> tuple[list[str], bool]:
-    """The last lines of a log file, and whether earlier ones were left out."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - max_bytes))
-            blob = fh.read()
-    except OSError:
-        return [], False
-    lines = blob.decode("utf-8", errors="replace").splitlines()
-    cut = size > max_bytes
-    if cut and lines:
-        lines = lines[1:]  # the first one is probably partial
-    if len(lines) > max_lines:
-        lines, cut = lines[-max_lines:], True
-    return lines, cut
 
 
 def read_curves(path: Path, max_points: int = 4000) -> list[dict[str, float]]:

@@ -28,6 +28,7 @@ from sessions.replay.model import (
 from sessions.replay.results import parse_run_output
 from sessions.state import ReplayMismatch, SessionState, sha256_text
 from sessions.store import JOURNAL
+from sessions.tail import read_log_tail
 
 LOG_TAIL_BYTES = 32 * 1024
 LOG_TAIL_LINES = 200
@@ -71,20 +72,7 @@ def read_entries(path: Path, skipped: list[str]) -> list[Entry]:
 
 def log_tail(path: Path) -> tuple[str, bool]:
     """The last lines of a setting's log, and whether earlier lines were left out."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, 2)
-            size = fh.tell()
-            fh.seek(max(0, size - LOG_TAIL_BYTES))
-            blob = fh.read()
-    except OSError:
-        return "", False
-    lines = blob.decode("utf-8", errors="replace").splitlines()
-    cut = size > LOG_TAIL_BYTES
-    if cut and lines:
-        lines = lines[1:]  # the first one is probably partial
-    if len(lines) > LOG_TAIL_LINES:
-        lines, cut = lines[-LOG_TAIL_LINES:], True
+    lines, cut = read_log_tail(path, LOG_TAIL_LINES, LOG_TAIL_BYTES)
     return "\n".join(lines), cut
 
 
