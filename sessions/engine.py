@@ -64,6 +64,9 @@ class Session:
         self._lock = threading.RLock()
         self._subscribers: list[Callable[[Any], None]] = []
         self.controller: RunController | None = None
+        # At most this many lines per LogLines event (None: all). A screen sets it to what it
+        # can show, so that a driver printing flat out costs it no per-line work.
+        self.lines_per_event: int | None = None
         for entry in journal.entries:
             self.state.apply(entry.type, entry.data, entry.time)
         self.resume_warning = journal.warning

@@ -35,12 +35,17 @@ class SettingStatus:
 
 @dataclass(frozen=True)
 class LogLines:
-    """A batch of complete log lines, with the metrics lines among them parsed."""
+    """A batch of log lines, with the metrics lines among them parsed.
+
+    `skipped` lines came before `lines` and were not delivered (the session's
+    `lines_per_event` limit); they are in the log file, and their metrics are in `metrics`.
+    """
 
     run: RunKey
     label: str
     lines: list[str]
     metrics: list[dict[str, float]] = field(default_factory=list)
+    skipped: int = 0
 
 
 @dataclass(frozen=True)

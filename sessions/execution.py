@@ -31,10 +31,12 @@ from sessions.events import (
     SettingStatus,
 )
 from sessions.feedback import TAIL_LINES, run_feedback, setting_block
-from sessions.metrics import SettingMetrics
+from sessions.metrics import BYTE_NEEDLES, SettingMetrics
 from sessions.runner import JobState, Launch, Runner, read_exit_file
-from sessions.tail import LogTailer, read_log_tail
+from sessions.tail import CHUNK, LogTailer, last_lines, lines_containing, read_log_tail, split_lines
 from tasks.spec import Setting
+
+BATCH_PAUSE = 0.05  # seconds between reads of a streaming log: lines arrive in batches, ~20 a second
 
 if TYPE_CHECKING:
     from sessions.engine import Session
@@ -155,16 +157,16 @@ class RunController:
         tailer = LogTailer(job.launch.log_path)
         last_progress: tuple[float, float] | None = None
         while not self._stop.is_set():
-            lines = tailer.read_lines()
-            if lines:
-                last_progress = self._lines(job, lines, last_progress)
+            block = tailer.read_block()
+            if block:
+                last_progress = self._block_lines(job, block, last_progress)
+                if tailer.last_read < CHUNK:  # caught up: let the next lines gather
+                    time.sleep(BATCH_PAUSE)
                 continue
             state = self.runner.state(job.job_id, job.launch)
             if state.status in ENDED:
-                while rest := tailer.read_lines():  # drain what it wrote before it ended
-                    last_progress = self._lines(job, rest, last_progress)
-                if rest := tailer.flush_partial():
-                    self._lines(job, rest, last_progress)
+                for block in tailer.drain():  # what it wrote before it ended
+                    last_progress = self._block_lines(job, block, last_progress)
                 if self._cancel.is_set() and read_exit_file(job.launch.exit_path) is None:
                     state = JobState(CANCELLED)  # killed by the cancel, not by itself
                 self._end(job, state)
@@ -173,14 +175,17 @@ class RunController:
                 self.session.emit(SettingStatus(self.key, job.setting.label, QUEUED, detail=state.detail))
             self.runner.idle(job.launch)
 
-    def _lines(self, job: SettingJob, lines: list[str], last_progress):
+    def _block_lines(self, job: SettingJob, block: bytes, last_progress):
+        """Feed a block of complete log lines to the metrics and to the subscribers."""
         parsed = []
-        for line in lines:
+        for line in lines_containing(block, BYTE_NEEDLES):
             result = job.metrics.feed(line)
             if result is not None and result.kind == "train":
                 parsed.append({k: v.number for k, v in result.values.items()})
+        limit = self.session.lines_per_event
+        lines, skipped = (split_lines(block), 0) if limit is None else last_lines(block, limit)
         label = job.setting.label
-        self.session.emit(LogLines(self.key, label, lines, parsed))
+        self.session.emit(LogLines(self.key, label, lines, parsed, skipped))
         progress = job.metrics.progress()
         if progress is not None and progress != last_progress:
             done, total = progress
@@ -234,14 +239,9 @@ def _log_tail(path: Path) -> list[str]:
 def replay_log(path: Path, metrics: SettingMetrics) -> None:
     """Feed a finished setting's whole log to its metrics (on resume)."""
     tailer = LogTailer(path)
-    while True:
-        lines = tailer.read_lines()
-        if not lines:
-            break
-        for line in lines:
+    for block in tailer.drain():
+        for line in lines_containing(block, BYTE_NEEDLES):
             metrics.feed(line)
-    for line in tailer.flush_partial():
-        metrics.feed(line)
 
 
 def parse_time(iso: str | None) -> float | None:

@@ -17,6 +17,9 @@ from typing import NamedTuple
 from tasks.spec import MetricRule, Setting
 
 KINDS = {"TRAIN_METRICS": "train", "FINAL_METRICS": "final", "TRAIN_PLAN": "plan"}
+# Only lines containing one of these can be metrics lines (parse_line's first check); the
+# engine looks for them in the raw bytes, so that plain log lines cost no Python work.
+BYTE_NEEDLES = (b"METRICS", b"TRAIN_PLAN")
 FEEDBACK_LINES = 5  # TRAIN_METRICS lines quoted in a test's feedback
 
 
@@ -40,7 +43,7 @@ def _value(text: str) -> Value:
 
 def parse_line(line: str) -> MetricsLine | None:
     """Parse one log line; None for plain log text."""
-    if "METRICS" not in line and "TRAIN_PLAN" not in line:
+    if "METRICS" not in line and "TRAIN_PLAN" not in line:  # BYTE_NEEDLES
         return None  # the common case, kept cheap
     stripped = line.strip()
     head, _, rest = stripped.partition(" ")

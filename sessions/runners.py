@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from sessions.runner import LocalRunner, Runner
+from sessions.runner import DEFAULT_JOB_NICE, LocalRunner, Runner
 from sessions.slurm import SlurmConfig, SlurmConfigError, SlurmRunner, default_config_path
 
 RUNNERS = ("local", "slurm")
 RunnerConfigError = SlurmConfigError
+NICE_ENV = "MLSBENCH_JOB_NICE"
 
 
 def make_runner(name: str, config: Path | None) -> Runner:
     if name == "local":
-        return LocalRunner()
+        return LocalRunner(local_job_nice())
     if name == "slurm":
         return SlurmRunner(SlurmConfig.load(config or default_config_path()))
     raise RunnerConfigError(f"unknown runner {name!r}; choose one of {', '.join(RUNNERS)}")
+
+
+def local_job_nice() -> int:
+    """The CPU priority of local jobs: MLSBENCH_JOB_NICE, 0 (normal) to 19 (lowest)."""
+    text = os.environ.get(NICE_ENV, "").strip()
+    if not text:
+        return DEFAULT_JOB_NICE
+    if not (text.isdigit() and int(text) <= 19):
+        raise RunnerConfigError(
+            f"{NICE_ENV}={text!r}: give a niceness from 0 (training at normal priority) to 19 (lowest)")
+    return int(text)
 
 
 def runner_sessions_dir(runner: Runner) -> Path | None:

@@ -1,36 +1,84 @@
-"""Reading a growing log file line by line, from where it was left."""
+"""Reading a growing log file from where it was left, in blocks of complete lines.
+
+Drivers may print hundreds of thousands of lines a second. The engine reads
+them as bytes and keeps the per-line Python work for the few lines that need
+it (the metrics lines, and the last lines that a screen can show); the rest
+is counted with C-speed byte operations and stays in the file on disk.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 CHUNK = 1 << 20
+
+
+def decode_line(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def split_lines(block: bytes) -> list[str]:
+    """Every line of a block of complete lines (each ends with a newline)."""
+    return [decode_line(p) for p in block.split(b"\n")[:-1]] if block else []
+
+
+def last_lines(block: bytes, limit: int) -> tuple[list[str], int]:
+    """The last `limit` lines of a block of complete lines, and how many came before them."""
+    start = len(block) - 1  # the block's final newline
+    for _ in range(limit):
+        start = block.rfind(b"\n", 0, start)
+        if start < 0:
+            return split_lines(block), 0
+    return split_lines(block[start + 1 :]), block.count(b"\n", 0, start + 1)
+
+
+def lines_containing(block: bytes, needles: tuple[bytes, ...]) -> list[str]:
+    """The lines of a block that contain any of `needles`, in order (found with bytes.find)."""
+    spans: dict[int, int] = {}  # line start -> line end
+    for needle in needles:
+        pos = block.find(needle)
+        while pos >= 0:
+            end = block.find(b"\n", pos)
+            end = len(block) if end < 0 else end
+            spans[block.rfind(b"\n", 0, pos) + 1] = end
+            pos = block.find(needle, end)
+    return [decode_line(block[start : spans[start]]) for start in sorted(spans)]
 
 
 class LogTailer:
     def __init__(self, path: Path, offset: int = 0):
         self.path, self.offset = path, offset
         self._partial = b""
+        self.last_read = 0  # bytes read by the last call: CHUNK means more may be waiting
 
-    def read_lines(self) -> list[str]:
-        """Complete lines written since the last call (none if the file is absent)."""
+    def read_block(self) -> bytes:
+        """The complete lines written since the last call, as bytes (b"" if none or no file)."""
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
                 blob = fh.read(CHUNK)
         except FileNotFoundError:
-            return []
+            blob = b""
+        self.last_read = len(blob)
         if not blob:
-            return []
+            return b""
         self.offset += len(blob)
-        pieces = (self._partial + blob).split(b"\n")
-        self._partial = pieces.pop()
-        return [p.decode("utf-8", errors="replace").rstrip("\r") for p in pieces]
+        cut = blob.rfind(b"\n") + 1
+        if not cut:  # still inside one long line
+            self._partial += blob
+            return b""
+        block, self._partial = self._partial + blob[:cut], blob[cut:]
+        return block
 
-    def flush_partial(self) -> list[str]:
-        """The last line when the writer ended without a newline."""
-        rest, self._partial = self._partial, b""
-        return [rest.decode("utf-8", errors="replace")] if rest else []
+    def drain(self) -> Iterator[bytes]:
+        """The rest of a log whose writer has ended: every block, then an unterminated last line."""
+        while (block := self.read_block()) or self.last_read:
+            if block:
+                yield block
+        if self._partial:  # the writer ended without a newline
+            rest, self._partial = self._partial, b""
+            yield rest + b"\n"
 
 
 def read_log_tail(path: Path, max_lines: int, max_bytes: int = 256 * 1024) -> tuple[list[str], bool]:

@@ -9,6 +9,7 @@ running (it can be re-attached) unless the person chose to cancel it.
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import Callable
@@ -29,6 +30,7 @@ from tui.watch import WorkspaceWatcher
 from tui.widgets.runs import MAX_FLUSH
 
 STYLES = Path(__file__).parent / "styles"
+YOUNG_THRESHOLD = 20_000  # allocations between young collections (Python's default: 700)
 
 
 class Wake(Message):
@@ -54,16 +56,20 @@ class MlsBenchApp(App):
         clock: Callable[[], float] | None = None,
         animate: bool = True,
         watch: bool = True,
+        own_process: bool = False,
     ) -> None:
         """clock: seconds since the epoch (tests pin it); animate: spinners and a
-        blinking cursor (off for snapshots); watch: follow the workspace with watchdog."""
+        blinking cursor (off for snapshots); watch: follow the workspace with watchdog;
+        own_process: the app is all this process runs (the CLI), so it may tune the collector."""
         super().__init__()
         self.session = session
         self.clock = clock or time.time
         self.animate = animate
         self.pump = EventPump(max_lines=MAX_FLUSH, wake=self._wake)
+        self.session.lines_per_event = MAX_FLUSH  # more than a tick can draw is only counted
         self.session.subscribe(self.pump)
         self._watch = watch
+        self._own_process = own_process
         self._watcher: WorkspaceWatcher | None = None
         self._closed = False
         self.close_choice = "leave"  # what closing does to a run still going: leave | cancel
@@ -82,6 +88,8 @@ class MlsBenchApp(App):
         return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        if self._own_process:
+            tune_collector(self)
         if self._watch:
             def changed(path: str) -> None:
                 try:
@@ -171,9 +179,24 @@ class MlsBenchApp(App):
             self._watcher = None
 
 
+def tune_collector(app: App) -> None:
+    """Keep the garbage collector's pauses short while logs stream (its settings are
+    global: only for a process that runs nothing but the app).
+
+    Textual's strips reference themselves through their caches, so each frame leaves
+    cyclic garbage that only the collector frees. With Python's default threshold (700
+    allocations) strips live through a few young passes, reach the oldest generation and
+    die there, and full passes then took 100-300 ms: the worst key delays. A larger young
+    generation frees them while they are young; what was built at start (Textual, the
+    screen, the task) lives as long as the app and is frozen out of every pass.
+    """
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    app.call_after_refresh(gc.freeze)
+
+
 def run_app(session: Session) -> None:
     """Run the app on an open session until the person quits; closes the session."""
-    app = MlsBenchApp(session)
+    app = MlsBenchApp(session, own_process=True)
     try:
         app.run()
     finally:

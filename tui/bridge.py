@@ -60,10 +60,9 @@ class EventPump:
                 if buf is None:
                     buf = batch.lines[key] = LineBuffer(deque(maxlen=self.max_lines))
                 overflow = len(buf.lines) + len(event.lines) - self.max_lines
-                if overflow > 0:
-                    buf.dropped += overflow
+                buf.dropped += max(0, overflow) + event.skipped
                 buf.lines.extend(event.lines)
-                self.total_lines += len(event.lines)
+                self.total_lines += len(event.lines) + event.skipped
                 if event.metrics:
                     rows = batch.metrics.setdefault(key, [])
                     rows.extend(event.metrics)

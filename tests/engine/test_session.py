@@ -219,3 +219,20 @@ def test_feedback_keeps_the_tasks_setting_order(tmp_path):
         assert feedback.index("### zulu") < feedback.index("### beta")
     finally:
         session.close()
+
+
+def test_a_line_limit_delivers_the_last_lines_and_still_reads_every_metric(new_session, monkeypatch):
+    """A screen asks for at most N lines per event: the rest is counted, the metrics all parsed."""
+    monkeypatch.setenv("FAKE_SPAM", "3000")
+    session = new_session()
+    session.lines_per_event = 50
+    events = []
+    session.subscribe(events.append)
+    feedback = session.test()
+    assert "test_acc_alpha=50.00" in feedback
+    batches = [e for e in events if isinstance(e, LogLines) and e.label == "alpha"]
+    assert all(len(e.lines) <= 50 for e in batches) and any(e.skipped for e in batches)
+    on_disk = (session.dir / "tests" / "1" / "alpha.log").read_text().splitlines()
+    assert sum(len(e.lines) + e.skipped for e in batches) == len(on_disk)
+    assert batches[-1].lines == on_disk[-len(batches[-1].lines):]
+    assert [row["epoch"] for e in batches for row in e.metrics] == [1, 2, 3, 4, 5]

@@ -74,7 +74,7 @@ async def test_a_full_stream_log_repaints_itself_when_old_lines_are_dropped():
     drops as many lines as it adds: the screen would freeze on old lines."""
     from textual.app import App
 
-    from tui.widgets.runs import StreamLog
+    from tui.widgets.stream_log import StreamLog
 
     class LogApp(App):
         def compose(self):
@@ -92,3 +92,28 @@ async def test_a_full_stream_log_repaints_itself_when_old_lines_are_dropped():
         assert ((), {}) in repaints  # a full repaint, not only the (dropped) new line numbers
         await pilot.pause()
         assert log.lines[-1] == "new 4" and len(log.lines) == 20
+
+
+async def test_stream_log_draws_lines_as_log_does():
+    from textual.app import App
+    from textual.widgets import Log
+
+    from tui.widgets.stream_log import StreamLog
+
+    lines = ["plain line", "tab\there", "escape \x1b[31mred\x1b[0m gone", "wide 漢字 chars"]
+
+    class LogApp(App):
+        def compose(self):
+            yield StreamLog(id="fast")
+            yield Log(id="slow")
+
+    app = LogApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        fast, slow = app.query_one("#fast", StreamLog), app.query_one("#slow", Log)
+        for log in (fast, slow):
+            log.write_lines(lines)
+        await pilot.pause()
+        for y in range(len(lines)):
+            mine = fast._render_line_strip(y, fast.rich_style)
+            theirs = Log._render_line_strip(slow, y, fast.rich_style)
+            assert mine.text == theirs.text and mine.cell_length == theirs.cell_length

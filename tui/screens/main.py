@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane, TextArea
 
 from sessions.errors import Refused
 from sessions.events import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunKey
@@ -46,7 +46,11 @@ if TYPE_CHECKING:
     from tui.app import MlsBenchApp
 
 MAX_STASHED_METRICS = 5000  # metrics rows kept per setting while events wait (the plot thins them anyway)
-TYPING_PAUSE = 0.1  # seconds after a key press during which streaming redraws wait
+TYPING_PAUSE = 0.25  # seconds after a key press during which the timer's redraws wait
+# The header changes every second (clock, progress counts). Not faster: at the top of the
+# screen, any change to it in the same frame as the logs at the bottom makes Textual repaint
+# everything between (the editor, the task), the most expensive frames there are.
+HEADER_INTERVAL = 1.0
 DRAIN_HZ = 10  # engine events are drained into the widgets this often
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 LAYOUTS = ("even", "logs", "editor")
@@ -84,7 +88,9 @@ class MainScreen(Screen):
         self.preflight: str | None = None  # what the preflight is for, while it runs
         self.cancelling = False
         self.panels: dict[str, SettingPanel] = {}
-        self._stash = Batch()  # events for panels not mounted yet
+        self._stash = Batch()  # events for panels not mounted yet, or held while keys come
+        self._last_draw = 0.0  # monotonic time the stream was last drawn
+        self._behind_key_pending = False
         self._last_refusal: tuple[str, float] = ("", 0.0)
         self._layout = 0
         self._disk_timers: dict[str, object] = {}
@@ -146,7 +152,7 @@ class MainScreen(Screen):
             self._label_file(editor)
         self.refresh_header()
         self.set_interval(1 / DRAIN_HZ, self.drain)
-        self.set_interval(1.0 if not self.mls.animate else 0.25, self.refresh_header)
+        self.set_interval(HEADER_INTERVAL, self.tick_header)
         editors = self.editors()
         if editors:
             editors[0].focus()
@@ -200,6 +206,13 @@ class MainScreen(Screen):
         return f"Test #{key.n}" if key.phase == "test" else f"The submission of test #{key.n}"
 
     # -- the header -----------------------------------------------------------------------------
+    def tick_header(self) -> None:
+        if not self.typing():  # like the stream, the clock waits while the person types
+            self.refresh_header()
+
+    def typing(self) -> bool:
+        return time.monotonic() - self.mls.last_key < TYPING_PAUSE
+
     def refresh_header(self) -> None:
         session = self.session
         task = session.task
@@ -242,17 +255,25 @@ class MainScreen(Screen):
         return "ready", False
 
     # -- draining engine events -------------------------------------------------------------------
-    def drain(self) -> None:
+    def drain(self, behind_key: bool = False) -> None:
+        """Engine events into the widgets: on the timer, at once for urgent events, and
+        right behind a key's screen update (`behind_key`).
+
+        Keys first: while the person types, the timer's draws wait, so a key's screen
+        update is not held up by a frame of logs and plots; the stream is drawn instead
+        right after each key's update (at most DRAIN_HZ times a second), in the gap
+        before the next key.
+        """
         batch = self.mls.pump.drain()
         if not self._stash.empty:
             batch = self._merge(self._stash, batch)
             self._stash = Batch()
-        typing = time.monotonic() - self.mls.last_key < TYPING_PAUSE
-        if typing and not (batch.statuses or batch.finished or batch.changed):
-            # Keys first: while the person types, the stream waits (bounded) for a pause,
-            # so each key's screen update is not held up by redrawing logs and plots.
+        now = time.monotonic()
+        held = now - self._last_draw < 1 / DRAIN_HZ if behind_key else self.typing()
+        if held and not (batch.statuses or batch.finished or batch.changed):
             self._stash = batch  # (it already holds what was stashed before)
             return
+        self._last_draw = now
         if not batch.empty:
             self._apply(batch)
         active = self.query_one("#runs", TabbedContent).active
@@ -503,6 +524,17 @@ class MainScreen(Screen):
             return
         self._last_refusal = (event.message, now)
         self.notify(event.message, title="Edit refused", severity="error", timeout=4)
+
+    @on(TextArea.Changed)
+    @on(TextArea.SelectionChanged)
+    def _key_handled(self) -> None:
+        if not self._behind_key_pending:
+            self._behind_key_pending = True
+            self.call_after_refresh(self._drain_behind_key)
+
+    def _drain_behind_key(self) -> None:
+        self._behind_key_pending = False
+        self.drain(behind_key=True)
 
     @on(GuardedEditor.DirtyChanged)
     def _dirty_changed(self, event: GuardedEditor.DirtyChanged) -> None:

@@ -30,6 +30,7 @@ from tui.model import (
     status_text,
     x_key,
 )
+from tui.widgets.stream_log import StreamLog
 
 MAX_LOG_LINES = 2000  # in the Log widget; the file on disk has them all
 MAX_FLUSH = 200  # lines written per tick: a screenful and more; the rest is counted, not drawn
@@ -65,28 +66,6 @@ class CachedPlot(PlotextPlot):
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, super().render())
         return self._cached[1]
-
-
-class StreamLog(Log):
-    """A Log for fast streams.
-
-    - the width is measured in the UI thread with len() (C speed) instead of a worker
-      thread per write measuring every line's cells;
-    - once max_lines is reached, every write drops as many old lines as it adds: the view
-      stays at the end with the same scroll offset, so Log repaints nothing and the screen
-      would freeze on old lines; this Log repaints itself then.
-    """
-
-    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
-        if lines:
-            self._update_maximum_width(updates, max(map(len, lines)))
-
-    def write_lines(self, lines, scroll_end: bool | None = None):  # type: ignore[override]
-        full = self.max_lines is not None and len(self._lines) >= self.max_lines
-        super().write_lines(lines, scroll_end)
-        if full:
-            self.refresh()
-        return self
 
 
 class SettingPanel(Vertical):
