@@ -159,7 +159,7 @@ def main():
                             arch=args.arch)
     except vc.DataMissing as e:
         raise SystemExit(f"ERROR: {e}")
-    model = build_network(args.arch, args.dataset).to(device)
+    model = vc.fit_to_profile(build_network(args.arch, args.dataset), args.profile).to(device)
     channels_last = vc.channels_last_for(args.arch, device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)

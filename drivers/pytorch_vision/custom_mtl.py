@@ -241,7 +241,7 @@ def main():
                             test_size=args.test_size, arch=args.arch)
     except vc.DataMissing as e:
         raise SystemExit(f"ERROR: {e}")
-    model = build_network(args.arch).to(device)
+    model = vc.fit_to_profile(build_network(args.arch), args.profile).to(device)
     channels_last = vc.channels_last_for(args.arch, device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)

@@ -24,7 +24,8 @@ Protocol ``paper`` (the published one): SGD lr 0.1, momentum 0.9, weight
 decay 5e-4, cosine annealing to 0 over 200 epochs stepped once per epoch,
 batch 128 with the last partial batch kept, fp32 weights and data, seed 42.
 ``quick`` is the same on 30 epochs. ``demo`` trains 4 epochs on generated
-images (DEMO_SIZES per architecture) with batch 32 and lr 0.025.
+images (DEMO_SIZES per architecture) with batch 32 and lr 0.025, and gives
+VGG-16-BN a classifier that can learn in that many steps (``fit_to_profile``).
 
 FashionMNIST (28x28, one channel) is zero-padded by 2 pixels on each side to
 32x32 once when loaded (its background is black, so the padding looks like
@@ -321,11 +322,11 @@ def load_real(dataset: str, root: str, download: bool = False,
 
 
 # demo profile: generated images per architecture (train, test), sized so
-# that one setting takes 25-75 s on an idle 2-core CPU (see protocol()).
-# VGG-16-BN (about 8x ResNet-20's cost, classifier initialised at std 0.01)
-# barely leaves chance level in that budget.
+# that one setting takes 25-100 s on an idle 2-core CPU (see protocol()).
+# VGG-16-BN costs about 8x ResNet-20 per image (and learns there only with
+# fit_to_profile's classifier).
 DEMO_SIZES = {"resnet20": (1536, 500), "resnet56": (1536, 300),
-              "vgg16bn": (1024, 200), "mobilenetv2": (512, 300)}
+              "vgg16bn": (768, 200), "mobilenetv2": (512, 300)}
 DEMO_CHUNK = 500   # images generated per seed (a multiple of every class count)
 # amplitudes, in pixel units (0..1): mean colour ("tint") of the superclass
 # and of the class, a random colour shift per image, stripe textures of the
@@ -664,6 +665,26 @@ class VGG16BN(nn.Module):
     def forward(self, x):
         x = torch.flatten(self.features(x), 1)
         return self.head(self.classifier(x))
+
+    def lighten_classifier(self) -> None:
+        """PyTorch's default Linear init and no dropout in the classifier (the
+        convolutions, where the activations and the features are, unchanged)."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                m.reset_parameters()
+            elif isinstance(m, nn.Dropout):
+                m.p = 0.0
+
+
+def fit_to_profile(model: nn.Module, profile: str) -> nn.Module:
+    """The model a profile trains. ``demo`` only: VGG-16-BN with the published
+    classifier (three Linear layers initialised at std 0.01, dropout 0.5)
+    stays at chance level for the ~130 steps of a demo run (train loss
+    ln(100) after 4 epochs); with ``lighten_classifier`` it learns (13-16%
+    on the CIFAR-100-shaped demo data), so a change to the scaffold shows."""
+    if profile == "demo" and isinstance(model, VGG16BN):
+        model.lighten_classifier()
+    return model
 
 
 def _conv_bn_act(inp, out, kernel, stride, groups, act):

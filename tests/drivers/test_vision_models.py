@@ -104,3 +104,21 @@ def test_option_a_shortcut_pads_channels_with_zeros(vc):
     assert y.shape == (2, 32, 4, 4)
     assert torch.equal(y[:, 8:24], x[:, :, ::2, ::2])
     assert (y[:, :8] == 0).all() and (y[:, 24:] == 0).all()
+
+
+def test_only_demo_vgg_gets_the_lighter_classifier(vc):
+    def classifier_state(model):
+        drops = [m.p for m in model.modules() if isinstance(m, nn.Dropout)]
+        stds = [round(float(m.weight.detach().std()), 3) for m in model.modules() if isinstance(m, nn.Linear)]
+        return drops, stds
+
+    torch.manual_seed(0)
+    paper = vc.fit_to_profile(vc.build_model("vgg16bn", (100, 20)), "paper")
+    assert classifier_state(paper) == ([0.5, 0.5], [0.01, 0.01, 0.01, 0.01])  # as published
+    demo = vc.fit_to_profile(vc.build_model("vgg16bn", (100, 20)), "demo")
+    drops, stds = classifier_state(demo)
+    assert drops == [0.0, 0.0] and min(stds) > 0.02  # PyTorch's default: U(+-1/sqrt(512)), std 0.026
+    assert vc.count_params(demo) == vc.count_params(paper)
+    resnet = vc.build_model("resnet20", 10)
+    before = [p.clone() for p in resnet.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(before, vc.fit_to_profile(resnet, "demo").parameters()))
