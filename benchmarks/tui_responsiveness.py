@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import itertools
 import json
 import os
 import pty
@@ -45,7 +46,7 @@ FIRST_SCREEN = "of 3 left".encode()
 # Characters that appear nowhere else on screen: each key press types a new one.
 MARKERS = [chr(c) for c in range(0x391, 0x3AA) if c != 0x3A2] + [chr(c) for c in range(0x410, 0x430)] + [
     chr(c) for c in range(0x531, 0x557)
-]
+] + [chr(c) for c in range(0x10D0, 0x10F1)]
 
 
 class Terminal:
@@ -257,7 +258,7 @@ def main() -> None:
                 samples.append((time.perf_counter() - t_stream, term.rss_kb()[0]))
                 time.sleep(0.5)
             busy = []
-            remaining = [next(markers) for _ in range(min(args.samples, len(MARKERS) - args.idle_samples))]
+            remaining = list(itertools.islice(markers, args.samples))  # fewer if the markers run out
             sampling_from, t_sampling = term.mark(), time.perf_counter()
             for char in remaining:
                 busy.extend(key_latencies(term, [char], (0.15, 0.35)))

@@ -9,7 +9,6 @@ running (it can be re-attached) unless the person chose to cancel it.
 
 from __future__ import annotations
 
-import gc
 import time
 from pathlib import Path
 from typing import Callable
@@ -23,6 +22,7 @@ from textual.screen import Screen
 from sessions.engine import Session
 from sessions.errors import Refused
 from tui.bridge import EventPump
+from tui.collector import PERIOD, QuietCollector
 from tui.screens.dialogs import QuitDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import DiskChanged, MainScreen
@@ -30,7 +30,6 @@ from tui.watch import WorkspaceWatcher
 from tui.widgets.runs import MAX_FLUSH
 
 STYLES = Path(__file__).parent / "styles"
-YOUNG_THRESHOLD = 20_000  # allocations between young collections (Python's default: 700)
 
 
 class Wake(Message):
@@ -89,7 +88,9 @@ class MlsBenchApp(App):
 
     def on_mount(self) -> None:
         if self._own_process:
-            tune_collector(self)
+            collector = QuietCollector(busy=lambda: self.main.typing())
+            self.call_after_refresh(collector.start)
+            self.set_interval(PERIOD, collector.tick)
         if self._watch:
             def changed(path: str) -> None:
                 try:
@@ -177,21 +178,6 @@ class MlsBenchApp(App):
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
-
-
-def tune_collector(app: App) -> None:
-    """Keep the garbage collector's pauses short while logs stream (its settings are
-    global: only for a process that runs nothing but the app).
-
-    Textual's strips reference themselves through their caches, so each frame leaves
-    cyclic garbage that only the collector frees. With Python's default threshold (700
-    allocations) strips live through a few young passes, reach the oldest generation and
-    die there, and full passes then took 100-300 ms: the worst key delays. A larger young
-    generation frees them while they are young; what was built at start (Textual, the
-    screen, the task) lives as long as the app and is frozen out of every pass.
-    """
-    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-    app.call_after_refresh(gc.freeze)
 
 
 def run_app(session: Session) -> None:

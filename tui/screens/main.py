@@ -279,7 +279,7 @@ class MainScreen(Screen):
         active = self.query_one("#runs", TabbedContent).active
         for label, panel in self.panels.items():
             if panel.is_mounted:
-                panel.tick(active == f"run-{_safe_id(label)}")
+                panel.tick(active == f"run-{_safe_id(label)}", typing=behind_key or self.typing())
 
     @staticmethod
     def _merge(old: Batch, new: Batch) -> Batch:
@@ -367,7 +367,8 @@ class MainScreen(Screen):
             self.refresh_state()
         if not stash.empty:
             self._stash = self._merge(stash, self._stash)
-        self.refresh_header()
+        if batch.statuses or batch.finished or batch.changed:
+            self.refresh_header()  # progress counts alone wait for the header's own tick
 
     def _tab_label(self, label: str, status: str, exit_code: int | None = None) -> None:
         runs = self.query_one("#runs", TabbedContent)

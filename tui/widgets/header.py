@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -34,12 +35,17 @@ class SessionHeader(Widget):
 
     def _set(self, selector: str, value: object, classes: str | None = None) -> None:
         """Update a part only when it changed (the header refreshes several times a second)."""
-        key = (value if not isinstance(value, Text) else value.plain, classes)
-        if self._shown.get(selector) == key:
+        text = value.plain if isinstance(value, Text) else str(value)
+        key = (text, classes)
+        old = self._shown.get(selector)
+        if old == key:
             return
         self._shown[selector] = key
+        # A layout pass repaints the whole screen: only when the part may change size
+        # (not for the clock ticking from 0:01:05 to 0:01:06).
+        resized = selector not in self.FIXED and (old is None or cell_len(old[0]) != cell_len(text))
         widget = self.query_one(selector, Static)
-        widget.update(value, layout=selector not in self.FIXED)
+        widget.update(value, layout=resized)
         if classes is not None:
             widget.set_classes(classes)
 

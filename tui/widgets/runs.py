@@ -37,6 +37,7 @@ MAX_FLUSH = 200  # lines written per tick: a screenful and more; the rest is cou
 TABLE_ROWS = 12  # latest metrics rows kept for the table (the plot has them all)
 PLOT_INTERVAL = 1.0  # seconds between plot redraws while data arrives
 TABLE_INTERVAL = 0.4  # seconds between metrics-table redraws
+TYPING_HOLD = 2.0  # seconds the table and the plot may wait while the person types
 PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
 
 
@@ -254,17 +255,21 @@ class SettingPanel(Vertical):
         self._plot_dirty = True
         self._draw_plot(force=True)
 
-    def tick(self, visible: bool) -> None:
+    def tick(self, visible: bool, typing: bool = False) -> None:
+        """Draw what arrived. While the person types (`typing`) only the log and the
+        progress: the table and the plot are the costly part of a frame, so they wait
+        for a pause in the typing (at most TYPING_HOLD seconds)."""
         if not visible:
             return
         self.flush()
         if self._progress_dirty:
             self._draw_progress()
         now = time.monotonic()
-        if self._table_dirty and now - self._last_table >= TABLE_INTERVAL:
+        table_due = now - self._last_table >= (TYPING_HOLD if typing else TABLE_INTERVAL)
+        if self._table_dirty and table_due:
             self._last_table = now
             self._draw_table()
-        if self._plot_dirty and time.monotonic() - self._last_plot >= PLOT_INTERVAL:
+        if self._plot_dirty and now - self._last_plot >= (TYPING_HOLD if typing else PLOT_INTERVAL):
             self._draw_plot()
 
     def _set_legend(self, text: str) -> None:
