@@ -20,7 +20,7 @@ def decode_line(raw: bytes) -> str:
 
 def split_lines(block: bytes) -> list[str]:
     """Every line of a block of complete lines (each ends with a newline)."""
-    return [decode_line(p) for p in block.split(b"\n")[:-1]] if block else []
+    return [decode_line(p) for p in block.split(b"\n")[:-1]]
 
 
 def last_lines(block: bytes, limit: int) -> tuple[list[str], int]:

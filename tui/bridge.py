@@ -39,7 +39,12 @@ class Batch:
 
     @property
     def empty(self) -> bool:
-        return not (self.lines or self.metrics or self.progress or self.statuses or self.finished or self.changed)
+        return not (self.lines or self.metrics or self.progress or self.urgent)
+
+    @property
+    def urgent(self) -> bool:
+        """Holds what is shown at once (a status, a run's end, a session change), not only stream."""
+        return bool(self.statuses or self.finished or self.changed)
 
 
 class EventPump:

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane, TextArea
 
 from sessions.errors import Refused
-from sessions.events import CANCELLED, DONE, FAILED, QUEUED, RUNNING, RunKey
+from sessions.events import DONE, FAILED, QUEUED, RUNNING, RunKey, SettingStatus
 from sessions.state import RunRecord
 from tui.bridge import Batch
 from tui.model import (
@@ -270,7 +270,7 @@ class MainScreen(Screen):
             self._stash = Batch()
         now = time.monotonic()
         held = now - self._last_draw < 1 / DRAIN_HZ if behind_key else self.typing()
-        if held and not (batch.statuses or batch.finished or batch.changed):
+        if held and not batch.urgent:
             self._stash = batch  # (it already holds what was stashed before)
             return
         self._last_draw = now
@@ -331,44 +331,39 @@ class MainScreen(Screen):
         self._tab_label(panel.label, QUEUED)
 
     def _apply(self, batch: Batch) -> None:
-        stash = Batch()
+        stash = Batch()  # what waits for its panel to be mounted
         for status in batch.statuses:
-            panel = self._panel(status.run, status.label)
-            if not isinstance(panel, SettingPanel):
-                if panel is None:
-                    stash.statuses.append(status)
-                continue
-            panel.set_status(status.status, status.exit_code, status.detail)
-            self._tab_label(status.label, status.status, status.exit_code)
-        for (key, label), buf in batch.lines.items():
-            panel = self._panel(key, label)
-            if not isinstance(panel, SettingPanel):
-                if panel is None:
-                    stash.lines[(key, label)] = buf
-                continue
-            panel.queue_lines(list(buf.lines), buf.dropped)
-        for (key, label), rows in batch.metrics.items():
-            panel = self._panel(key, label)
-            if not isinstance(panel, SettingPanel):
-                if panel is None:
-                    stash.metrics[(key, label)] = rows
-                continue
-            panel.add_metrics(rows)
-        for (key, label), progress in batch.progress.items():
-            panel = self._panel(key, label)
-            if not isinstance(panel, SettingPanel):
-                if panel is None:
-                    stash.progress[(key, label)] = progress
-                continue
-            panel.set_progress(progress.done, progress.total, progress.unit, progress.eta_seconds)
+            if not self._deliver(status.run, status.label, lambda p, s=status: self._show_status(p, s)):
+                stash.statuses.append(status)
+        for key, buf in batch.lines.items():
+            if not self._deliver(*key, lambda p, b=buf: p.queue_lines(list(b.lines), b.dropped)):
+                stash.lines[key] = buf
+        for key, rows in batch.metrics.items():
+            if not self._deliver(*key, lambda p, r=rows: p.add_metrics(r)):
+                stash.metrics[key] = rows
+        for key, pr in batch.progress.items():
+            if not self._deliver(*key, lambda p, e=pr: p.set_progress(e.done, e.total, e.unit, e.eta_seconds)):
+                stash.progress[key] = pr
         for finished in batch.finished:
             self._run_finished(finished.run)
         if batch.changed:
             self.refresh_state()
         if not stash.empty:
             self._stash = self._merge(stash, self._stash)
-        if batch.statuses or batch.finished or batch.changed:
+        if batch.urgent:
             self.refresh_header()  # progress counts alone wait for the header's own tick
+
+    def _deliver(self, key: RunKey, label: str, show: Callable[[SettingPanel], None]) -> bool:
+        """Show an event on its setting's panel (a stale run's is dropped); False when
+        that panel is not mounted yet, so the event must be kept for the next drain."""
+        panel = self._panel(key, label)
+        if isinstance(panel, SettingPanel):
+            show(panel)
+        return panel is not None
+
+    def _show_status(self, panel: SettingPanel, status: SettingStatus) -> None:
+        panel.set_status(status.status, status.exit_code, status.detail)
+        self._tab_label(status.label, status.status, status.exit_code)
 
     def _tab_label(self, label: str, status: str, exit_code: int | None = None) -> None:
         runs = self.query_one("#runs", TabbedContent)
