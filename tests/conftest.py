@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -14,6 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_TASKS = ROOT / "tests" / "fixtures" / "tasks"
 SHARED = ROOT.parent / "shared"
 FAKE_FILE = "fake/fake_driver.py"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run `async def` tests with asyncio (no pytest-asyncio needed)."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        names = pyfuncitem._fixtureinfo.argnames
+        asyncio.run(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
+        return True
+    return None
 
 
 @pytest.fixture
@@ -43,7 +55,13 @@ def new_session(fake_task, tmp_path, monkeypatch):
         return session
 
     yield make
-    for session in opened:
+    close_all(opened)
+
+
+def close_all(sessions) -> None:
+    """Teardown: close test sessions, cancelling what still runs (a session a test
+    already closed, or broke on purpose, is passed over)."""
+    for session in sessions:
         try:
             session.close(cancel_running=True)
         except Exception:

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from sessions.replay import EditStep, SubmitStep, TestStep, TextStep, UndoStep, load_replay
-from sessions.state import FileState
 from tasks import Catalog
 from tests.conftest import FAKE_FILE
+from tests.replay.conftest import FIXTURES, no_text
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def scaffold(fake_task) -> FileState:
-    f = fake_task.file(FAKE_FILE)
-    return FileState.from_text(f.source.read_text(encoding="utf-8"), f.editable)
-
-
-def no_text(replay):
-    return [s for s in replay.steps if not isinstance(s, TextStep)]
 
 
 def test_clean_conversation_re_applies_edits_to_the_scaffold(catalog, scaffold):

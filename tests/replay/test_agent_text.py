@@ -10,20 +10,8 @@ import pytest
 from sessions.replay import EditStep, SubmitStep, TestStep, TextStep, load_replay
 from sessions.replay.agent_text import lenient_object
 from sessions.replay.model import INCOMPLETE
-from sessions.state import FileState
-from tests.conftest import FAKE_FILE
+from tests.replay.conftest import FIXTURES, no_text
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def scaffold(fake_task) -> FileState:
-    f = fake_task.file(FAKE_FILE)
-    return FileState.from_text(f.source.read_text(encoding="utf-8"), f.editable)
-
-
-def no_text(replay):
-    return [s for s in replay.steps if not isinstance(s, TextStep)]
 
 
 def test_clean_transcript_matches_the_json_export(catalog):

@@ -14,7 +14,7 @@ from sessions.engine import Session
 from sessions.events import SettingStatus
 from sessions.journal import read_journal
 from sessions.slurm import SlurmConfig, SlurmConfigError, SlurmRunner
-from tests.conftest import FAKE_FILE, FIXTURE_TASKS
+from tests.conftest import FAKE_FILE, FIXTURE_TASKS, close_all
 
 
 def squeue_ids() -> list[str]:
@@ -36,11 +36,7 @@ def slurm_session(fake_task, tmp_path, slurm_env, slurm_config, monkeypatch):
         return session
 
     yield make
-    for session in opened:
-        try:
-            session.close(cancel_running=True)
-        except Exception:
-            pass
+    close_all(opened)
 
 
 # -- configuration (no cluster needed) -------------------------------------------------------

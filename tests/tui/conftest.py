@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import os
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from tests.conftest import FIXTURE_TASKS, ROOT  # noqa: F401
+from tests import pilot
+from tests.conftest import FIXTURE_TASKS, ROOT, close_all  # noqa: F401
 
 FIXED_ID = "20250101-120000-demo"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """Run `async def` tests with asyncio (no pytest-asyncio needed)."""
-    if inspect.iscoroutinefunction(pyfuncitem.obj):
-        names = pyfuncitem._fixtureinfo.argnames
-        asyncio.run(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
-        return True
-    return None
 
 
 @pytest.fixture
@@ -73,11 +60,7 @@ def session_factory(fake_task, tmp_path, fixed_ids, fast_driver):
 
     make.reopen = reopen  # type: ignore[attr-defined]
     yield make
-    for session in opened:
-        try:
-            session.close(cancel_running=True)
-        except Exception:
-            pass
+    close_all(opened)
 
 
 def fixed_clock(session) -> Callable[[], float]:
@@ -94,22 +77,10 @@ def make_app(session, **options):
     return MlsBenchApp(session, **options)
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        await pilot.pause(0.05)
-
-
 def notifications(app) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
 def static_text(app, selector: str) -> str:
-    """The plain text a Static shows."""
-    from textual.widgets import Static
-
-    widget = app.main.query_one(selector, Static)
-    content = widget.content
-    return str(getattr(content, "plain", content))
+    """The plain text a Static of the main screen shows."""
+    return pilot.static_text(app.main, selector)

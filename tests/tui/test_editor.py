@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual import events
 
 from tasks.spec import LineRange
-from tests.tui.conftest import make_app, notifications, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app, notifications
 
 PATH = "fake/fake_driver.py"  # editable lines 14-16 (rows 13-15)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from tests.tui.conftest import make_app, notifications, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app, notifications
 from tui.screens.dialogs import MessageDialog
 
 PATH = "fake/fake_driver.py"

@@ -8,7 +8,8 @@ import sys
 from tasks import Catalog
 from tasks.spec import LineRange
 from tests.conftest import FIXTURE_TASKS
-from tests.tui.conftest import make_app, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app
 
 EXTRA = "# fixed header\nA = 1\nB = 2\n# fixed footer\n"
 

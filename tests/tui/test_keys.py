@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import TabbedContent
 
-from tests.tui.conftest import make_app, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app
 from tui.screens.help import HelpScreen
 from tui.screens.results import LeaderboardScreen
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.tui.conftest import make_app, notifications, static_text, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, MessageDialog
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.widgets import Log
 
 from sessions.runner import _group_alive
-from tests.tui.conftest import make_app, notifications, static_text, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, QuitDialog
 
 

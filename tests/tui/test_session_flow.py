@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Log, ProgressBar
 
-from tests.tui.conftest import make_app, notifications, static_text, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
 from tui.screens.results import FinalResultsScreen
 

@@ -5,7 +5,8 @@ Update them after a deliberate change with: pytest tests/tui/test_snapshots.py -
 
 from __future__ import annotations
 
-from tests.tui.conftest import make_app, wait_for
+from tests.pilot import wait_for
+from tests.tui.conftest import make_app
 from tui.screens.dialogs import SubmitDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
 

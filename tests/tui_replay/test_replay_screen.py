@@ -9,7 +9,8 @@ import pytest
 
 from sessions.replay import EditStep, ReplayError, SubmitStep, TestStep, TextStep, load_replay
 from tests.conftest import FAKE_FILE
-from tests.tui_replay.conftest import SEEDS, fixture_path, static_text, wait_for
+from tests.pilot import static_text
+from tests.tui_replay.conftest import SEEDS, fixture_path, wait_for
 from tui.replay_app import ReplayApp, run_replay
 from tui.screens.replay import SPEEDS, CompareScreen, InfoScreen, ReplayScreen, budget_at, curves
 
