@@ -9,6 +9,7 @@ running (it can be re-attached) unless the person chose to cancel it.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,10 @@ from tui.watch import WorkspaceWatcher
 from tui.widgets.runs import MAX_FLUSH
 
 STYLES = Path(__file__).parent / "styles"
+# How long a thread may hold the GIL while another waits (Python's default: 5 ms). The
+# engine's log readers and the plot builder are threads of this process; with the
+# default, a key's handling waits up to 5 ms each time the UI thread takes the GIL back.
+SWITCH_INTERVAL = 0.001
 
 
 class Wake(Message):
@@ -88,7 +93,8 @@ class MlsBenchApp(App):
 
     def on_mount(self) -> None:
         if self._own_process:
-            collector = QuietCollector(busy=lambda: self.main.typing())
+            sys.setswitchinterval(SWITCH_INTERVAL)
+            collector = QuietCollector(quiet_for=lambda: time.monotonic() - self.last_key)
             self.call_after_refresh(collector.start)
             self.set_interval(PERIOD, collector.tick)
         if self._watch:

@@ -8,7 +8,9 @@ update: full passes took 100-300 ms there, young passes with a larger threshold 
 to 150 ms, and they were the worst key delays. Here the automatic collector is off,
 what exists once the first screen is up (Textual, the screen, the task) is frozen
 out of every pass, and small passes run on a timer, skipped while the person types
-(but never for long), with a full pass now and then.
+(but never for long). A full pass (50-100 ms while logs stream) waits for a real pause
+in the typing, which a person makes every few seconds; it is forced only after
+FULL_MAX_DEFER seconds of non-stop typing.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ import time
 from typing import Callable
 
 PERIOD = 0.1  # seconds between young passes: each frees ~a frame's garbage (a few ms)
+YOUNG_QUIET = 0.25  # seconds without a key before a young pass runs...
+MAX_DEFER = 1.0  # ...but it waits no longer than this
 FULL_EVERY = 5.0  # seconds between full passes
-MAX_DEFER = 1.0  # the longest a pass waits for the person to stop typing
+FULL_QUIET = 1.0  # seconds without a key before a full pass runs...
+FULL_MAX_DEFER = 30.0  # ...but it waits no longer than this
 
 
 class QuietCollector:
-    def __init__(self, busy: Callable[[], bool]):
-        self.busy = busy
+    def __init__(self, quiet_for: Callable[[], float]):
+        """quiet_for: seconds since the person's last key press."""
+        self.quiet_for = quiet_for
         now = time.monotonic()
         self._last, self._last_full = now, now
 
@@ -34,9 +40,11 @@ class QuietCollector:
 
     def tick(self) -> None:
         now = time.monotonic()
-        if self.busy() and now - self._last < MAX_DEFER:
+        quiet = self.quiet_for()
+        since_full = now - self._last_full
+        full = since_full >= FULL_MAX_DEFER or (since_full >= FULL_EVERY and quiet >= FULL_QUIET)
+        if not full and quiet < YOUNG_QUIET and now - self._last < MAX_DEFER:
             return
-        full = now - self._last_full >= FULL_EVERY
         gc.collect(2 if full else 1)
         self._last = now
         if full:

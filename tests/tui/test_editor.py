@@ -136,3 +136,46 @@ async def test_a_closed_session_is_read_only(session_factory):
         editor.move_cursor((13, 0))
         await pilot.press("x", "ctrl+s")
         assert editor.text == before
+
+
+def _shown(editor) -> list[list[tuple]]:
+    """The editor's lines as they would be painted now (its caches as they are)."""
+    from textual.geometry import Region
+
+    return [[(seg.text, seg.style) for seg in strip] for strip in editor.render_lines(Region(0, 0, *editor.size))]
+
+
+def _redrawn(editor) -> list[list[tuple]]:
+    """The same lines drawn from scratch."""
+    editor._line_cache.clear()
+    editor.refresh()
+    return _shown(editor)
+
+
+async def test_repainting_only_the_changed_rows_shows_the_same_as_a_full_redraw(session_factory):
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = editor_of(app)
+        await wait_for(pilot, lambda: editor.highlighted, what="the first highlight")
+        editor.move_cursor((15, len(editor.document[15])))  # end of line 16, the last editable one
+
+        async def check(what: str) -> None:
+            await pilot.pause()
+            assert _shown(editor) == _redrawn(editor), f"stale rows on screen after {what}"
+
+        await pilot.press(*" # typed")
+        await check("typing on a line")
+        await pilot.press("enter", *"EXTRA = (1,", "enter", *"2)")
+        await check("new lines (the rows below move down)")
+        await pilot.press("home", "backspace")
+        await check("joining two lines (the rows below move up)")
+        await pilot.press("up", "shift+down", "shift+right")
+        await check("moving the cursor and selecting")
+        await pilot.press("ctrl+z")
+        await check("undo")
+        await pilot.press("enter", *'"""doc')
+        await check("opening a string")
+        await wait_for(pilot, lambda: editor.highlighted, what="the full highlight after typing")
+        await check("the full highlight (the open string colours the rows below)")

@@ -117,3 +117,17 @@ async def test_stream_log_draws_lines_as_log_does():
             mine = fast._render_line_strip(y, fast.rich_style)
             theirs = Log._render_line_strip(slow, y, fast.rich_style)
             assert mine.text == theirs.text and mine.cell_length == theirs.cell_length
+
+
+def test_the_metrics_table_aligns_columns_and_cuts_the_widest_to_fit():
+    from tui.widgets.runs import metrics_text
+
+    rows = [{"epoch": 1, "train_loss": 1.0, "test_acc": 19.33}, {"epoch": 2, "train_loss": 0.5, "test_acc": 38.671234}]
+    wide = metrics_text(rows, height=5, width=80).plain.split("\n")
+    assert wide == ["epoch  train_loss  test_acc",
+                    "    1           1     19.33",
+                    "    2         0.5   38.6712"]
+    assert metrics_text(rows, height=1, width=80).plain.split("\n")[1:] == ["    2         0.5   38.6712"]
+    narrow = metrics_text(rows, height=5, width=22).plain.split("\n")
+    assert all(len(line) <= 22 for line in narrow)
+    assert narrow[0].split() == ["epoch", "train…", "test_a…"]

@@ -14,7 +14,7 @@ from tui.screens.results import FinalResultsScreen, LeaderboardScreen
 def settled(app) -> bool:
     main = app.main
     return all(e.highlighted for e in main.editors()) and all(
-        (p.run_key is not None or not app.session.state.tests) and not p._plot_dirty and not p._table_dirty
+        (p.run_key is not None or not app.session.state.tests) and p.drawn
         for p in main.panels.values()
     )
 

@@ -20,6 +20,8 @@ def test_replay_screen_at_a_test_100x30(snap_compare, catalog):
         for _ in range(4):
             await pilot.press("right")
         await wait_for(pilot, lambda: screen.index == 5 and screen.editor.highlighted, what="step 5 highlighted")
+        plot = screen.query_one("#test-plot")
+        await wait_for(pilot, lambda: plot.settled, what="the plot built")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=before)

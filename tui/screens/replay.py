@@ -46,7 +46,8 @@ from tui.model import STATUS_GLYPH, baseline_levels, plot_keys, series, x_key
 from tui.widgets.editor import GuardedEditor
 from tui.widgets.header import SessionHeader
 from tui.widgets.history import diff_text
-from tui.widgets.runs import PLOT_COLORS, CachedPlot
+from tui.widgets.chart import Chart, ChartPlot, PlotLine
+from tui.widgets.runs import level_color
 from tui.widgets.timeline import Timeline, short_summary
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -242,7 +243,7 @@ class ReplayScreen(Screen):
                             with Horizontal(id="test-body"):
                                 yield Log(max_lines=LOG_LINES, id="test-log", auto_scroll=False)
                                 with Vertical(id="test-side"):
-                                    yield CachedPlot(id="test-plot")
+                                    yield ChartPlot(id="test-plot")
                                     yield Static("", id="test-legend")
         yield Footer(compact=True)
 
@@ -278,7 +279,7 @@ class ReplayScreen(Screen):
         if r.skipped:
             facts.append(f"{len(r.skipped)} skipped (i)")
         header.set_facts(" · ".join(facts), comparable=not r.skipped)
-        self.query_one("#test-plot", CachedPlot).can_focus = False
+        self.query_one("#test-plot", ChartPlot).can_focus = False
         self.query_one(Timeline).focus()
         self._ready = True
         self.go(1 if r.steps else 0, force=True)
@@ -447,7 +448,7 @@ class ReplayScreen(Screen):
         self._draw_plot(chosen)
 
     def _draw_plot(self, setting: SettingResult) -> None:
-        plot = self.query_one("#test-plot", CachedPlot)
+        plot = self.query_one("#test-plot", ChartPlot)
         legend = self.query_one("#test-legend", Static)
         rows = curves(setting.output)
         x = x_key(rows)
@@ -455,32 +456,26 @@ class ReplayScreen(Screen):
             keys = plot_keys(self.spec, setting.label, rows, x)
         else:
             keys = [k for k in (rows[-1] if rows else {}) if k != x]
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
         if not rows or not keys:
-            plt.title(f"{setting.label}: no TRAIN_METRICS in the output")
             legend.update("")
-            plot.changed()
+            plot.show(Chart(f"{setting.label}: no TRAIN_METRICS in the output"))
             return
         key = keys[self.metric_index % len(keys)]
         xs, ys = series(rows, key, x, max_points=2 * max(plot.size.width, 40))
         notes = []
+        lines: tuple[PlotLine, ...] = ()
+        levels: tuple[tuple[float, str], ...] = ()
         if xs:
-            plt.plot(xs, ys, color="cyan", marker="braille")
+            lines = (PlotLine(tuple(xs), tuple(ys), "cyan"),)
             if self.spec is not None and comparable(self.spec, self.replay):
-                levels = baseline_levels(self.spec, setting.label, key)
-                for i, (_, value) in enumerate(levels):
-                    plt.hline(value, PLOT_COLORS[2 + i % (len(PLOT_COLORS) - 2)])
-                if levels:
-                    notes.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in levels))
+                found = baseline_levels(self.spec, setting.label, key)
+                levels = tuple((value, level_color(i)) for i, (_, value) in enumerate(found))
+                if found:
+                    notes.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in found))
         if len(keys) > 1:
             notes.append("m: next metric")
-        plt.title(f"{setting.label}: {key}")
-        if x:
-            plt.xlabel(x)
         legend.update(Text(" · ".join(notes), no_wrap=True, overflow="ellipsis"))
-        plot.changed()
+        plot.show(Chart(f"{setting.label}: {key}", x or "", lines, levels))
 
     # -- actions ---------------------------------------------------------------------------------
     def action_step_forward(self) -> None:

@@ -18,9 +18,10 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widgets import TextArea
-from textual.widgets.text_area import Edit, EditResult
+from textual.widgets.text_area import Edit, EditResult, Selection
 
 from tasks.spec import LineRange
 from tui.guard import RangeTracker, Verdict, check_edit
@@ -30,6 +31,12 @@ from tui.model import editable_ranges_text
 EDITABLE_MARK = "┃"
 LOCKED_MARK = "│"
 LOCKED_STYLE = Style(dim=True)
+FULL_HIGHLIGHT_DELAY = 1.0  # seconds of no typing before the whole file is re-lexed
+
+
+def _rows(selection: Selection) -> range:
+    (a, _), (b, _) = selection
+    return range(min(a, b), max(a, b) + 1)
 
 
 class GuardedEditor(TextArea):
@@ -44,6 +51,11 @@ class GuardedEditor(TextArea):
         "guarded-editor--editable-mark",
         "guarded-editor--locked-mark",
     }
+
+    # TextArea repaints all of itself whenever the cursor moves, which re-styles every
+    # visible line on every key; here only the rows the selection leaves or enters are
+    # repainted (`_watch_selection`), and an edit repaints only the rows it changed.
+    selection = reactive(Selection(), init=False, always_update=True, repaint=False)
 
     BINDINGS = [
         Binding("ctrl+z", "undo", "Undo"),
@@ -89,6 +101,7 @@ class GuardedEditor(TextArea):
         self.highlight_version = -1  # doc version the highlights were computed for
         self._dirty = False
         self._highlight_timer = None
+        self._gutter_seen = 0  # the gutter width the cached line renders were drawn with
         self._ready = False  # mounted: timers and workers may start
         super().__init__(
             text,
@@ -163,8 +176,7 @@ class GuardedEditor(TextArea):
         self.saved_text = self.text
         if ranges is not None and tuple(ranges) != self.tracker.ranges:
             self.tracker.ranges = tuple(ranges)
-            self._line_cache.clear()
-            self.refresh()
+            self._forget_all()
         self._update_dirty()
 
     # -- the guard ----------------------------------------------------------------------
@@ -245,30 +257,62 @@ class GuardedEditor(TextArea):
             self._dirty = dirty
             self.post_message(self.DirtyChanged(self, dirty))
 
+    # -- repainting only what changed ------------------------------------------------------
+    def _watch_selection(self, previous: Selection, selection: Selection) -> None:
+        match = self._matching_bracket_location
+        super()._watch_selection(previous, selection)
+        if not self.is_mounted:
+            return
+        rows = {*_rows(previous), *_rows(selection)}
+        rows.update(loc[0] for loc in (match, self._matching_bracket_location) if loc is not None)
+        for row in rows:
+            self.refresh_lines(row)
+
+    def _forget_rows(self, rows: range) -> None:
+        """Drop the cached renders of these rows and repaint them. TextArea's line cache
+        is keyed by the row's place (third item of the key), not by its text."""
+        if self.soft_wrap or self.gutter_width != self._gutter_seen:
+            self._forget_all()
+            return
+        cache = self._line_cache
+        for key in [k for k in cache.keys() if k[2] in rows]:
+            cache.discard(key)
+        self.refresh_lines(rows.start, len(rows))
+
+    def _forget_all(self) -> None:
+        self._gutter_seen = self.gutter_width
+        self._line_cache.clear()
+        self.refresh()
+
     # -- highlighting ----------------------------------------------------------------------
     def _build_highlight_map(self) -> None:
-        """Keep the highlights aligned now; a full Pygments pass follows shortly."""
-        self._line_cache.clear()
+        """After an edit: keep the highlights aligned and repaint the rows it changed;
+        a full Pygments pass follows once the typing pauses."""
         self._doc_version = getattr(self, "_doc_version", 0) + 1
-        if not hasattr(self, "_lexer"):
+        if not hasattr(self, "_lexer"):  # TextArea.__init__ loading the first text
+            self._line_cache.clear()
             return
         shift = self._pending_shift
-        if shift is not None and self._highlights:
-            top, old_bottom, new_bottom = shift
-            delta = new_bottom - old_bottom
-            moved: Highlights = {}
-            for row, items in self._highlights.items():
-                if row < top:
-                    moved[row] = items
-                elif row > old_bottom:
-                    moved[row + delta] = items
-            lines = [self.document[r] for r in range(top, min(new_bottom, self.document.line_count - 1) + 1)]
-            moved.update(highlight_lines(lines, self._lexer, top))
-            self._highlights.clear()
-            self._highlights.update(moved)
-            self._schedule_highlight(0.3)
-        else:
+        if shift is None or not self._highlights:  # load, undo, redo: everything may have moved
+            self._forget_all()
             self._schedule_highlight(0)
+            return
+        top, old_bottom, new_bottom = shift
+        delta = new_bottom - old_bottom
+        moved: Highlights = {}
+        for row, items in self._highlights.items():
+            if row < top:
+                moved[row] = items
+            elif row > old_bottom:
+                moved[row + delta] = items
+        lines = [self.document[r] for r in range(top, min(new_bottom, self.document.line_count - 1) + 1)]
+        moved.update(highlight_lines(lines, self._lexer, top))
+        self._highlights.clear()
+        self._highlights.update(moved)
+        # rows below the edit move when it adds or removes lines: repaint down to the view's end
+        last = new_bottom if delta == 0 else max(self.document.line_count, self.scroll_offset.y + self.size.height)
+        self._forget_rows(range(top, last + 1))
+        self._schedule_highlight(FULL_HIGHLIGHT_DELAY)
 
     def _schedule_highlight(self, delay: float) -> None:
         if not self._ready:
@@ -294,11 +338,13 @@ class GuardedEditor(TextArea):
     def _apply_highlight(self, result: Highlights, version: int) -> None:
         if version != self._doc_version:
             return
-        self._highlights.clear()
-        self._highlights.update(result)
+        old = self._highlights
+        changed = [row for row in set(old) | set(result) if (old.get(row) or []) != (result.get(row) or [])]
+        old.clear()
+        old.update(result)
         self.highlight_version = version
-        self._line_cache.clear()
-        self.refresh()
+        if changed:
+            self._forget_rows(range(min(changed), max(changed) + 1))
 
     @property
     def highlighted(self) -> bool:

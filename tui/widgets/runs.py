@@ -10,13 +10,11 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, ProgressBar, Static
-from textual_plotext import PlotextPlot
 
 from sessions.events import QUEUED, RUNNING, RunKey
 from tasks.spec import TaskSpec
@@ -30,6 +28,7 @@ from tui.model import (
     status_text,
     x_key,
 )
+from tui.widgets.chart import Chart, ChartPlot, PlotLine
 from tui.widgets.stream_log import StreamLog
 
 MAX_LOG_LINES = 2000  # in the Log widget; the file on disk has them all
@@ -41,6 +40,11 @@ TYPING_HOLD = 2.0  # seconds the table and the plot may wait while the person ty
 PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
 
 
+def level_color(i: int) -> str:
+    """The colour of the i-th baseline line (after the current and the previous curve's)."""
+    return PLOT_COLORS[2 + i % (len(PLOT_COLORS) - 2)]
+
+
 def _cell(value: float) -> str:
     if value != value:  # NaN
         return "nan"
@@ -49,24 +53,26 @@ def _cell(value: float) -> str:
     return f"{value:.6g}"
 
 
-class CachedPlot(PlotextPlot):
-    """PlotextPlot rebuilds the whole figure on every render (tens of ms); this one rebuilds
-    only when the data, the size or the theme changed (`changed()` after plotting)."""
+def _fit(cell: str, width: int) -> str:
+    return cell.rjust(width) if len(cell) <= width else cell[: width - 1] + "…"
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._version = 0
-        self._cached: tuple[tuple, object] | None = None
 
-    def changed(self) -> None:
-        self._version += 1
-        self.refresh()
-
-    def render(self):
-        key = (self.size, self._version, self.app.theme, self.theme)
-        if self._cached is None or self._cached[0] != key:
-            self._cached = (key, super().render())
-        return self._cached[1]
+def metrics_text(rows: list[dict[str, float]], height: int, width: int) -> Text:
+    """The last `height` rows as right-aligned columns under a bold header, the widest
+    columns cut with "…" to fit `width`. Plain text: a Rich Table costs several times
+    more to draw, and this one is redrawn while logs stream."""
+    keys: list[str] = []
+    for row in rows:
+        keys.extend(k for k in row if k not in keys)
+    cells = [[_cell(row[k]) if k in row else "" for k in keys] for row in rows[-height:]]
+    widths = [max(len(key), *(len(line[i]) for line in cells)) for i, key in enumerate(keys)]
+    while sum(widths) + 2 * (len(widths) - 1) > width and max(widths) > 3:
+        widths[widths.index(max(widths))] -= 1
+    text = Text(no_wrap=True, overflow="crop", end="")
+    text.append("  ".join(_fit(key, w) for key, w in zip(keys, widths)), style="bold")
+    for line in cells:
+        text.append("\n" + "  ".join(_fit(cell, w) for cell, w in zip(line, widths)))
+    return text
 
 
 class SettingPanel(Vertical):
@@ -83,9 +89,9 @@ class SettingPanel(Vertical):
     SettingPanel .body { height: 1fr; }
     SettingPanel Log { width: 1fr; height: 1fr; border: none; }
     SettingPanel .side { width: 42%; height: 1fr; }
-    SettingPanel PlotextPlot { height: 2fr; min-height: 5; }
+    SettingPanel ChartPlot { height: 2fr; min-height: 5; }
     SettingPanel #plot-legend { height: 1; color: $text-muted; padding: 0 1; }
-    SettingPanel #metrics { height: 1fr; min-height: 3; max-height: 9; padding: 0 1; overflow: hidden; }
+    SettingPanel #metrics { height: 1fr; min-height: 3; max-height: 9; padding: 0 1; overflow: hidden; text-wrap: nowrap; }
     """
 
     BINDINGS = [Binding("m", "next_metric", "Plot next metric", show=False)]
@@ -123,12 +129,12 @@ class SettingPanel(Vertical):
         with Horizontal(classes="body"):
             yield StreamLog(max_lines=MAX_LOG_LINES, id="log", auto_scroll=True)
             with Vertical(classes="side"):
-                yield CachedPlot(id="plot")
+                yield ChartPlot(id="plot")
                 yield Static("", id="plot-legend")
                 yield Static("", id="metrics")
 
     def on_mount(self) -> None:
-        self.query_one("#plot", PlotextPlot).can_focus = False
+        self.query_one("#plot", ChartPlot).can_focus = False
         if self.run_key is None:
             self.query_one("#log", Log).write_line("No test yet: F5 runs one, and its output streams here.")
         self._draw_plot()
@@ -216,6 +222,11 @@ class SettingPanel(Vertical):
         self._table_dirty = True
 
     @property
+    def drawn(self) -> bool:
+        """Everything that arrived is on screen (the plot's figure included)."""
+        return not (self._plot_dirty or self._table_dirty) and self.query_one("#plot", ChartPlot).settled
+
+    @property
     def table_rows(self) -> list[dict[str, float]]:
         return list(self._table_rows)
 
@@ -224,19 +235,9 @@ class SettingPanel(Vertical):
         self._table_dirty = False
         widget = self.query_one("#metrics", Static)
         rows = list(self._table_rows)
-        if not rows:
-            widget.update("", layout=False)
-            return
-        keys: list[str] = []
-        for row in rows:
-            keys.extend(k for k in row if k not in keys)
-        table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold", expand=False)
-        for key in keys:
-            table.add_column(key, justify="right", no_wrap=True)
         height = max(1, widget.size.height - 1) if widget.size.height else TABLE_ROWS
-        for row in rows[-height:]:
-            table.add_row(*(_cell(row[k]) if k in row else "" for k in keys))
-        widget.update(table, layout=False)
+        width = widget.content_size.width or 80
+        widget.update(metrics_text(rows, height, width) if rows else "", layout=False)
 
     def load_history(self, lines: list[str], cut: bool, rows: list[dict[str, float]]) -> None:
         """Show a finished run from disk (the last lines of its log, all its metrics)."""
@@ -253,7 +254,7 @@ class SettingPanel(Vertical):
     def action_next_metric(self) -> None:
         self._metric_index += 1
         self._plot_dirty = True
-        self._draw_plot(force=True)
+        self._draw_plot()
 
     def tick(self, visible: bool, typing: bool = False) -> None:
         """Draw what arrived. While the person types (`typing`) only the log and the
@@ -277,9 +278,9 @@ class SettingPanel(Vertical):
             self._legend = text
             self.query_one("#plot-legend", Static).update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
 
-    def _draw_plot(self, force: bool = False) -> None:
+    def _draw_plot(self) -> None:
         try:
-            plot = self.query_one("#plot", CachedPlot)
+            plot = self.query_one("#plot", ChartPlot)
         except Exception:
             return
         self._plot_dirty = False
@@ -287,40 +288,31 @@ class SettingPanel(Vertical):
         rows = self.curve.points
         x = x_key(rows or self.previous, self.unit)
         keys = plot_keys(self.spec, self.label, rows or self.previous, x)
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
         if not keys:
-            plt.title(f"{self.label}: no metrics yet")
             self._set_legend("")
-            plot.changed()
+            plot.show(Chart(f"{self.label}: no metrics yet"))
             return
         key = keys[self._metric_index % len(keys)]
+        most = 2 * max(plot.size.width, 40)
+        lines: list[PlotLine] = []
         legend: list[str] = []
-        drawn = False
         if self.previous:
-            xs, ys = series(self.previous, key, x, max_points=2 * max(plot.size.width, 40))
+            xs, ys = series(self.previous, key, x, max_points=most)
             if xs:
-                plt.plot(xs, ys, label=self.previous_name or "previous", color="gray", marker="braille")
-                drawn = True
+                lines.append(PlotLine(tuple(xs), tuple(ys), "gray", self.previous_name or "previous"))
                 legend.append(f"grey: {self.previous_name or 'previous'}")
-        xs, ys = series(rows, key, x, max_points=2 * max(plot.size.width, 40))
+        xs, ys = series(rows, key, x, max_points=most)
         if xs:
-            plt.plot(xs, ys, label=str(self.run_key) if self.run_key else "now", color="cyan", marker="braille")
-            drawn = True
+            lines.append(PlotLine(tuple(xs), tuple(ys), "cyan", str(self.run_key) if self.run_key else "now"))
             legend.append(f"cyan: {self.run_key}")
-        if self.show_baselines and drawn:
-            levels = baseline_levels(self.spec, self.label, key)
-            for i, (entry, value) in enumerate(levels):
-                plt.hline(value, PLOT_COLORS[2 + i % (len(PLOT_COLORS) - 2)])
-            if levels:
-                legend.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in levels))
-        elif drawn and baseline_levels(self.spec, self.label, key):
+        levels = baseline_levels(self.spec, self.label, key) if lines else []
+        shown_levels: tuple[tuple[float, str], ...] = ()
+        if self.show_baselines and levels:
+            shown_levels = tuple((value, level_color(i)) for i, (_, value) in enumerate(levels))
+            legend.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in levels))
+        elif levels:
             legend.append("published baselines: paper profile only")
         if len(keys) > 1:
             legend.append("m: next metric")
-        plt.title(key)
         self._set_legend(" · ".join(legend))
-        if x:
-            plt.xlabel(x)
-        plot.changed()
+        plot.show(Chart(key, x or "", tuple(lines), shown_levels))
