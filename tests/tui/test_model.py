@@ -96,6 +96,7 @@ async def test_a_full_stream_log_repaints_itself_when_old_lines_are_dropped():
 
 async def test_stream_log_draws_lines_as_log_does():
     from textual.app import App
+    from textual.geometry import Region
     from textual.widgets import Log
 
     from tui.widgets.stream_log import StreamLog
@@ -117,6 +118,16 @@ async def test_stream_log_draws_lines_as_log_does():
             mine = fast._render_line_strip(y, fast.rich_style)
             theirs = Log._render_line_strip(slow, y, fast.rich_style)
             assert mine.text == theirs.text and mine.cell_length == theirs.cell_length
+        # The whole widget too (its style worked out once per repaint): same text, same colours.
+        app.set_focus(None)  # (a focused log has another background)
+        await pilot.pause()
+        region = Region(0, 0, *fast.size)
+        assert fast.size == slow.size
+        drawn = [[(seg.text, seg.style.color, seg.style.bgcolor) for seg in strip]
+                 for strip in fast.render_lines(region)]
+        expected = [[(seg.text, seg.style.color, seg.style.bgcolor) for seg in strip]
+                    for strip in slow.render_lines(region)]
+        assert drawn == expected
 
 
 def test_the_metrics_table_aligns_columns_and_cuts_the_widest_to_fit():

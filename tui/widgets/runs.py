@@ -35,7 +35,8 @@ MAX_LOG_LINES = 2000  # in the Log widget; the file on disk has them all
 MAX_FLUSH = 200  # lines written per tick: a screenful and more; the rest is counted, not drawn
 TABLE_ROWS = 12  # latest metrics rows kept for the table (the plot has them all)
 PLOT_INTERVAL = 1.0  # seconds between plot redraws while data arrives
-TABLE_INTERVAL = 0.4  # seconds between metrics-table redraws
+TABLE_INTERVAL = 0.5  # seconds between metrics-table redraws
+PROGRESS_INTERVAL = 0.5  # seconds between progress-bar redraws while a setting runs
 TYPING_HOLD = 2.0  # seconds the table and the plot may wait while the person types
 PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
 
@@ -118,6 +119,7 @@ class SettingPanel(Vertical):
         self._progress_text = ""
         self._legend = ""
         self._last_table = 0.0
+        self._last_progress = 0.0
         self.progress: tuple[float, float, str, float | None] | None = None
         self._progress_dirty = False
 
@@ -257,21 +259,23 @@ class SettingPanel(Vertical):
         self._draw_plot()
 
     def tick(self, visible: bool, typing: bool = False) -> None:
-        """Draw what arrived. While the person types (`typing`) only the log and the
-        progress: the table and the plot are the costly part of a frame, so they wait
-        for a pause in the typing (at most TYPING_HOLD seconds)."""
+        """Draw what arrived. A frame gets the log and the progress, or the table: a key
+        pressed meanwhile waits for one of them, not for all. While the person types
+        (`typing`) the table and the plot wait for a pause (at most TYPING_HOLD seconds)."""
         if not visible:
             return
-        self.flush()
-        if self._progress_dirty:
-            self._draw_progress()
         now = time.monotonic()
-        table_due = now - self._last_table >= (TYPING_HOLD if typing else TABLE_INTERVAL)
-        if self._table_dirty and table_due:
+        hold = TYPING_HOLD if typing else 0.0
+        if self._plot_dirty and now - self._last_plot >= max(hold, PLOT_INTERVAL):
+            self._draw_plot()  # cheap here: the figure is built by a worker thread
+        if self._table_dirty and now - self._last_table >= max(hold, TABLE_INTERVAL):
             self._last_table = now
             self._draw_table()
-        if self._plot_dirty and now - self._last_plot >= (TYPING_HOLD if typing else PLOT_INTERVAL):
-            self._draw_plot()
+            return  # the log waits for the next tick
+        self.flush()
+        if self._progress_dirty and (self.status != RUNNING or now - self._last_progress >= PROGRESS_INTERVAL):
+            self._last_progress = now
+            self._draw_progress()
 
     def _set_legend(self, text: str) -> None:
         if text != self._legend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import Log
 
@@ -18,10 +19,27 @@ class StreamLog(Log):
       stays at the end with the same scroll offset, so Log repaints nothing and the screen
       would freeze on old lines; this Log repaints itself then;
     - a plain line (no highlighting, no selection) becomes one styled segment instead of
-      going through rich Text. Not cached: while the log scrolls every line is drawn once
+      going through rich Text;
+    - the widget's style is worked out once per repaint, not once per line (it walks the
+      DOM: half the cost of drawing a screenful of lines). Not cached: while the log scrolls every line is drawn once
       or twice, and strips kept for seconds become the cyclic garbage that makes the
       collector's full passes long.
     """
+
+    _repaint_style: Style | None = None
+
+    @property
+    def rich_style(self) -> Style:
+        if self._repaint_style is not None:
+            return self._repaint_style
+        return super().rich_style
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._repaint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._repaint_style = None
 
     def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
         if lines:
