@@ -142,3 +142,26 @@ def test_the_metrics_table_aligns_columns_and_cuts_the_widest_to_fit():
     narrow = metrics_text(rows, height=5, width=22).plain.split("\n")
     assert all(len(line) <= 22 for line in narrow)
     assert narrow[0].split() == ["epoch", "train…", "test_a…"]
+
+
+async def test_the_chart_is_built_off_the_ui_thread_and_again_for_a_new_theme():
+    from textual.app import App
+
+    from tests.pilot import wait_for
+    from tui.widgets.chart import Chart, ChartPlot, PlotLine
+
+    class PlotApp(App):
+        def compose(self):
+            yield ChartPlot(id="plot")
+
+    app = PlotApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        plot = app.query_one(ChartPlot)
+        plot.show(Chart("test_acc", "epoch", (PlotLine((1.0, 2.0, 3.0), (10.0, 30.0, 35.0), "cyan", "test #1"),),
+                        ((20.0, "green"),)))
+        await wait_for(pilot, lambda: plot.settled, what="the figure")
+        dark = plot.render()
+        assert "test_acc" in dark.plain and "test #1" in dark.plain
+        app.theme = "textual-light"
+        await wait_for(pilot, lambda: plot.settled and plot.render() != dark, what="the figure in the new theme")
+        assert plot.render().plain == dark.plain  # same figure, other colours

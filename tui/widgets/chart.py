@@ -42,7 +42,7 @@ class ChartPlot(PlotextPlot):
         self._figure = Text("")
 
     def on_mount(self) -> None:
-        self.watch(self.app, "theme", lambda theme: self._theme_changed(theme.name), init=False)
+        self.app.theme_changed_signal.subscribe(self, lambda theme: self._theme_changed(theme.name))
 
     def _theme_changed(self, name: str) -> None:
         self._register_theme(name)  # (PlotextPlot's own watcher may run after this one)
@@ -51,10 +51,6 @@ class ChartPlot(PlotextPlot):
     def show(self, chart: Chart) -> None:
         self._chart = chart
         self._request()
-
-    @property
-    def chart(self) -> Chart:
-        return self._chart
 
     @property
     def settled(self) -> bool:
