@@ -263,10 +263,10 @@ class GuardedEditor(TextArea):
         super()._watch_selection(previous, selection)
         if not self.is_mounted:
             return
-        rows = {*_rows(previous), *_rows(selection)}
-        rows.update(loc[0] for loc in (match, self._matching_bracket_location) if loc is not None)
-        for row in rows:
-            self.refresh_lines(row)
+        spans = [_rows(previous), _rows(selection)]
+        spans += [range(loc[0], loc[0] + 1) for loc in (match, self._matching_bracket_location) if loc is not None]
+        for span in spans:
+            self.refresh_lines(span.start, len(span))
 
     def _forget_rows(self, rows: range) -> None:
         """Drop the cached renders of these rows and repaint them. TextArea's line cache
