@@ -47,7 +47,7 @@ from tui.widgets.editor import GuardedEditor
 from tui.widgets.header import SessionHeader
 from tui.widgets.history import diff_text
 from tui.widgets.chart import Chart, ChartPlot, PlotLine
-from tui.widgets.runs import level_color
+from tui.widgets.runs import baseline_marks
 from tui.widgets.timeline import Timeline, short_summary
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -469,9 +469,9 @@ class ReplayScreen(Screen):
             lines = (PlotLine(tuple(xs), tuple(ys), "cyan"),)
             if self.spec is not None and comparable(self.spec, self.replay):
                 found = baseline_levels(self.spec, setting.label, key)
-                levels = tuple((value, level_color(i)) for i, (_, value) in enumerate(found))
                 if found:
-                    notes.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in found))
+                    levels, note = baseline_marks(found)
+                    notes.append(note)
         if len(keys) > 1:
             notes.append("m: next metric")
         legend.update(Text(" · ".join(notes), no_wrap=True, overflow="ellipsis"))

@@ -34,7 +34,7 @@ class SessionHeader(Widget):
         self._shown: dict[str, object] = {}
 
     def _set(self, selector: str, value: object, classes: str | None = None) -> None:
-        """Update a part only when it changed (the header refreshes several times a second)."""
+        """Update a part only when it changed (the header is refreshed every second)."""
         text = value.plain if isinstance(value, Text) else str(value)
         key = (text, classes)
         old = self._shown.get(selector)

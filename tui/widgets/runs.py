@@ -41,9 +41,11 @@ TYPING_HOLD = 2.0  # seconds the table and the plot may wait while the person ty
 PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
 
 
-def level_color(i: int) -> str:
-    """The colour of the i-th baseline line (after the current and the previous curve's)."""
-    return PLOT_COLORS[2 + i % (len(PLOT_COLORS) - 2)]
+def baseline_marks(levels: list[tuple[str, float]]) -> tuple[tuple[tuple[float, str], ...], str]:
+    """The baselines as horizontal lines of a plot, (value, colour) with the colours after
+    the current and the previous curve's, and the legend's note naming them."""
+    marks = tuple((value, PLOT_COLORS[2 + i % (len(PLOT_COLORS) - 2)]) for i, (_, value) in enumerate(levels))
+    return marks, "lines: " + ", ".join(f"{entry} {value:g}" for entry, value in levels)
 
 
 def _cell(value: float) -> str:
@@ -312,8 +314,8 @@ class SettingPanel(Vertical):
         levels = baseline_levels(self.spec, self.label, key) if lines else []
         shown_levels: tuple[tuple[float, str], ...] = ()
         if self.show_baselines and levels:
-            shown_levels = tuple((value, level_color(i)) for i, (_, value) in enumerate(levels))
-            legend.append("lines: " + ", ".join(f"{e} {v:g}" for e, v in levels))
+            shown_levels, note = baseline_marks(levels)
+            legend.append(note)
         elif levels:
             legend.append("published baselines: paper profile only")
         if len(keys) > 1:

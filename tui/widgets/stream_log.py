@@ -19,11 +19,11 @@ class StreamLog(Log):
       stays at the end with the same scroll offset, so Log repaints nothing and the screen
       would freeze on old lines; this Log repaints itself then;
     - a plain line (no highlighting, no selection) becomes one styled segment instead of
-      going through rich Text;
-    - the widget's style is worked out once per repaint, not once per line (it walks the
-      DOM: half the cost of drawing a screenful of lines). Not cached: while the log scrolls every line is drawn once
+      going through rich Text. Not cached: while the log scrolls every line is drawn once
       or twice, and strips kept for seconds become the cyclic garbage that makes the
-      collector's full passes long.
+      collector's full passes long;
+    - the widget's style is worked out once per repaint, not once per line (it walks the
+      DOM: half the cost of drawing a screenful of lines).
     """
 
     _repaint_style: Style | None = None
