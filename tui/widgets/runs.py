@@ -261,21 +261,24 @@ class SettingPanel(Vertical):
         self._draw_plot()
 
     def tick(self, visible: bool, typing: bool = False) -> None:
-        """Draw what arrived. A frame gets the log and the progress, or the table: a key
-        pressed meanwhile waits for one of them, not for all. While the person types
-        (`typing`) the table and the plot wait for a pause (at most TYPING_HOLD seconds)."""
+        """Draw what arrived. While the setting runs, a frame gets the log and the progress,
+        or the table: a key pressed meanwhile waits for one of them, not for all; and while
+        the person types (`typing`) the table and the plot wait for a pause (at most
+        TYPING_HOLD seconds). Once it has ended, everything left is drawn at once."""
         if not visible:
             return
         now = time.monotonic()
+        streaming = self.status == RUNNING
         hold = TYPING_HOLD if typing else 0.0
-        if self._plot_dirty and now - self._last_plot >= max(hold, PLOT_INTERVAL):
+        if self._plot_dirty and (not streaming or now - self._last_plot >= max(hold, PLOT_INTERVAL)):
             self._draw_plot()  # cheap here: the figure is built by a worker thread
-        if self._table_dirty and now - self._last_table >= max(hold, TABLE_INTERVAL):
+        if self._table_dirty and (not streaming or now - self._last_table >= max(hold, TABLE_INTERVAL)):
             self._last_table = now
             self._draw_table()
-            return  # the log waits for the next tick
+            if streaming:
+                return  # the log waits for the next tick
         self.flush()
-        if self._progress_dirty and (self.status != RUNNING or now - self._last_progress >= PROGRESS_INTERVAL):
+        if self._progress_dirty and (not streaming or now - self._last_progress >= PROGRESS_INTERVAL):
             self._last_progress = now
             self._draw_progress()
 
