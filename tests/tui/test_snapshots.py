@@ -5,17 +5,31 @@ Update them after a deliberate change with: pytest tests/tui/test_snapshots.py -
 
 from __future__ import annotations
 
+from textual.widgets import Tabs
+
 from tests.pilot import wait_for
 from tests.tui.conftest import make_app
 from tui.screens.dialogs import SubmitDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
 
 
+def underlined(tabs: Tabs) -> bool:
+    """The tabs' underline has reached the active tab (it follows a relabelled tab a
+    repaint or more later, sometimes over half a second when the machine is busy)."""
+    tab = tabs.active_tab
+    if tab is None:
+        return True
+    underline = tabs.query_one("Underline")
+    span = tab.virtual_region.shrink(tab.styles.gutter).column_span
+    return (underline.highlight_start, underline.highlight_end) == span
+
+
 def settled(app) -> bool:
     main = app.main
-    return all(e.highlighted for e in main.editors()) and all(
-        (p.run_key is not None or not app.session.state.tests) and p.drawn
-        for p in main.panels.values()
+    return (
+        all(e.highlighted for e in main.editors())
+        and all((p.run_key is not None or not app.session.state.tests) and p.drawn for p in main.panels.values())
+        and all(underlined(tabs) for tabs in main.query(Tabs))
     )
 
 
