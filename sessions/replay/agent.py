@@ -21,6 +21,7 @@ from typing import Any
 
 from sessions.ranges import EditRefused, content_lines
 from sessions.replay.model import (
+    UNKNOWN,
     EditStep,
     Replay,
     SubmitStep,
@@ -28,7 +29,14 @@ from sessions.replay.model import (
     TextStep,
     UndoStep,
 )
-from sessions.replay.results import parse_run_output, remaining, submit_number, read_test_number
+from sessions.replay.results import (
+    auto_submit_at,
+    has_setting_output,
+    parse_run_output,
+    read_test_number,
+    remaining,
+    submit_number,
+)
 from sessions.state import FileState
 from tasks.spec import LineRange, TaskSpec
 
@@ -45,6 +53,7 @@ TOTAL = re.compile(r"total:\s*(\d+) lines")
 EDITABLE_HEADER = re.compile(r"(\S+)\s*\[EDITABLE\s*[—–-]+\s*lines?\s*(\d+)\s*[–-]\s*(\d+)")
 LISTING_LINE = re.compile(r"^\s*(\d+): ?(.*)$")
 TASK_LINE = re.compile(r"^\s*Task:\s*(\S+)", re.M)
+ERROR_RESULT = re.compile(r"^\s*ERROR\b")
 
 
 @dataclass
@@ -149,6 +158,7 @@ class AgentReplayBuilder:
         self._result_time: str | None = None
         self.prompt = ""  # the first user message: the task text
         self.initial: dict[tuple[int, str], _Tracked] = {}
+        self.cut_runs: set[int] = set()  # runs whose first steps are not in the file
         self.scaffold_notes: dict[str, str] = {}
         self._reset_run()
 
@@ -175,7 +185,7 @@ class AgentReplayBuilder:
 
     # -- messages ---------------------------------------------------------------------
     def build(self) -> Replay:
-        for number, msg in enumerate(self.conv.messages, start=1):
+        for number, msg in enumerate(reattach_late_results(self.conv.messages), start=1):
             try:
                 self.feed(msg)
             except Exception as exc:  # a replay shows what it can; it never stops at a bad message
@@ -194,7 +204,21 @@ class AgentReplayBuilder:
                 self.replay.task_id = m.group(1)
         for note in self.scaffold_notes.values():
             self.replay.notes.append(note)
+        self._record_run_starts()
         return self.replay
+
+    def _record_run_starts(self) -> None:
+        """Each run's files as it began: the scaffold, or unknown where the run's start is not in the file."""
+        files = self.task.editable_files if self.task is not None and self.reapply else ()
+        for run in range(1, self.replay.runs + 1):
+            start = {path: state.state for (r, path), state in self.initial.items() if r == run}
+            for f in files:
+                if run in self.cut_runs:
+                    start[f.path] = None
+                elif f.path not in start:
+                    start[f.path] = self._initial_state(f.path, f, f.path, None).state
+            if start:
+                self.replay.run_start[run] = start
 
     def feed(self, msg: AgentMessage) -> None:
         if msg.new_run or (msg.step is not None and self.prev_step is not None and msg.step < self.prev_step):
@@ -215,7 +239,8 @@ class AgentReplayBuilder:
         if msg.role == "tool_result" or kind is not None:
             if self.pending is not None:
                 want = self._kind_of(self.pending)
-                if kind is None or want is None or kind == want:
+                # a `test` call may submit ({"submit": N}, {"is_final": true}): its result is a submit's
+                if kind is None or want is None or kind == want or (want, kind) == ("test", "submit"):
                     call, self.pending = self.pending, None
                     self._complete(call, msg)
                     return
@@ -303,24 +328,32 @@ class AgentReplayBuilder:
         start, end = _int(data.get("start_line", data.get("start"))), _int(data.get("end_line", data.get("end")))
         content = data.get("content", data.get("new_content", ""))
         content = content if isinstance(content, str) else str(content)
-        if op in ("insert", "insert_after") and start is not None and end is None:
-            start, end = start + 1, start
+        after_line = _int(data.get("after_line"))
+        if op in ("insert", "insert_after") and end is None and (start is not None or after_line is not None):
+            line = after_line if after_line is not None else start
+            start, end = line + 1, line  # type: ignore[operator]
         elif op == "delete":
             content = ""
         step = EditStep(file=filename or "?", start=start or 0, end=end if end is not None else (start or 0) - 1,
-                        content=content, message=result or "")
-        if result is None:
+                        content=content, message=result or "", op=op)
+        unreadable = "error" in data and not any(k in data for k in ("filename", "file", "path", "content"))
+        if result is None and not unreadable:
             step.notes.append("no result recorded for this edit")
-        ok = result is None or result.lstrip().startswith("OK")
-        if not ok:
-            step.refused = True
-            tracked = self._tracked(filename, result) if filename else None
-            step.before = step.after = tracked.state if tracked else None
-            step.applied = step.before is not None
-            step.notes.append("the edit was refused; the file did not change")
-            self.add(step, call)
+        if unreadable or (result is not None and not result.lstrip().startswith("OK")):
+            self._refused_edit(step, call, filename, f"the call's arguments were not readable ({_short(data['error'], 120)})"
+                               if unreadable else "refused: " + _first_line(result or ""))
+            return
+        if op == "create":
+            self._create(step, call, filename, content)
             return
         reported = REPLACED.search(result or "")
+        if reported and op == "replace" and (int(reported.group(1)), int(reported.group(2))) != (start, end):
+            step.notes.append(f"the call asked for lines {start}..{end}; the tool replaced "
+                              f"{reported.group(1)}..{reported.group(2)}, as its reply says")
+            start, end = int(reported.group(1)), int(reported.group(2))
+            step.start, step.end = start, end
+        elif after_line is not None and op == "replace":
+            step.notes.append("after_line is ignored by the harness for a replace")
         if call.input_truncated:
             step.content = content = self._pad(content, reported, step)
         elif reported and int(reported.group(3)) != len(content_lines(content)):
@@ -355,6 +388,29 @@ class AgentReplayBuilder:
         self.undo_stack.append((path, tracked))
         self.files[path] = _Tracked(path, after, exact, "")
         self._check_snapshot(step, call)
+        self.add(step, call)
+
+    def _refused_edit(self, step: EditStep, call: AgentMessage, filename: str, why: str) -> None:
+        """An edit the tool refused: the file (shown as it was, where known) did not change."""
+        step.refused = True
+        path, task_file = self._resolve(filename) if filename else ("", None)
+        tracked = self.files.get(path) or (self._tracked(filename, None) if task_file is not None else None)
+        step.before = step.after = tracked.state if tracked else None
+        step.applied = step.before is not None
+        step.notes.append(why + "; the file did not change")
+        self.add(step, call)
+
+    def _create(self, step: EditStep, call: AgentMessage, filename: str, content: str) -> None:
+        """A new file the harness accepted: all of it is the agent's, so all of it is editable."""
+        path = self._resolve(filename)[0]
+        count = len(content_lines(content))
+        after = FileState.from_text(content if content.endswith("\n") or not content else content + "\n",
+                                    (LineRange(1, count),))
+        step.file, step.start, step.end = path, 1, 0
+        step.after, step.applied, step.exact = after, True, not call.input_truncated
+        step.notes.append(f"created {path}")
+        self.undo_stack.append((path, self.files.get(path) or _Tracked(path, None, False, "the file did not exist")))
+        self.files[path] = _Tracked(path, after, step.exact, "")
         self.add(step, call)
 
     def _pad(self, content: str, reported: re.Match | None, step: EditStep) -> str:
@@ -531,6 +587,29 @@ class AgentReplayBuilder:
         self.add(step, call)
 
     def _test(self, call: AgentMessage, result: str | None) -> None:
+        """A `test` call: it runs a test, or submits ({"submit": N}, {"is_final": true}); its result says which."""
+        data = call.tool_input or {}
+        asks_submit = "submit" in data or bool(data.get("is_final"))
+        if result is not None and ERROR_RESULT.match(result):
+            if asks_submit:
+                self._submit(call, result, n=_int(data.get("submit")))
+            else:
+                self._refused_test(call, result)
+            return
+        if result is not None and submit_number(result) is not None and read_test_number(result) is None:
+            self._submit(call, result, n=_int(data.get("submit")))
+            return
+        if result is None and asks_submit:
+            self._submit(call, None, n=_int(data.get("submit")))
+            return
+        self._run_test(call, result, asks_submit)
+
+    def _refused_test(self, call: AgentMessage, result: str) -> None:
+        step = TestStep(text=result, refused=True, status="refused")
+        step.notes.append("refused: " + _first_line(result) + "; nothing was spent")
+        self.add(step, call)
+
+    def _run_test(self, call: AgentMessage, result: str | None, asks_submit: bool) -> None:
         step = TestStep(text=result or "", ended=self._result_time if call.time else None)
         if result is None:
             step.status = "no result"
@@ -538,18 +617,28 @@ class AgentReplayBuilder:
             self.add(step, call)
             return
         n = read_test_number(result)
+        auto = auto_submit_at(result)
+        # What follows a trailing [auto-submit] (or a final test's [submit]) is the submission's output.
+        cut = auto[0] if auto is not None else (result.find("[submit]") if asks_submit else -1)
+        if cut < 0 or (n is not None and cut < result.find("[Test #")):
+            cut = len(result)
+        output = result[:cut]
         if n is None:
-            step.refused, step.status = True, "refused"
-            step.notes.append("the result is not a test's output; the test was probably refused")
-            self.add(step, call)
-            return
-        if self.last_test is not None and n <= self.last_test:
+            if not has_setting_output(output):
+                step.refused, step.status = True, "refused"
+                step.notes.append("the result is not a test's output; the test was probably refused")
+                self.add(step, call)
+                return
+            n = (self.last_test or 0) + 1
+            step.notes.append(f"the result has no [Test #N] header: test #{n} by its order in the run")
+        elif self.last_test is not None and n <= self.last_test:
             step.notes.append(
                 f"test #{n} follows test #{self.last_test}: a new run begins here, "
                 "and the steps before it in that run are not in the file"
             )
             self._new_run()
-        parsed = parse_run_output(result, self.task)
+            self.cut_runs.add(self.run)
+        parsed = parse_run_output(output, self.task)
         step.n, step.budget_left = n, remaining(result)
         step.settings, step.extra, step.status = parsed.settings, parsed.extra, parsed.status
         step.notes.extend(parsed.notes)
@@ -558,6 +647,10 @@ class AgentReplayBuilder:
         self.tests[n] = step
         self.last_test = n
         self.add(step, call)
+        if auto is not None:
+            self._submit(call, result[cut:], n=auto[1] if auto[1] is not None else n, auto=True)
+        elif asks_submit and cut < len(result):
+            self._submit(call, result[cut:], n=n)
 
     def _mark_missing(self, step: TestStep) -> None:
         have = {s.label for s in step.settings}
@@ -565,21 +658,25 @@ class AgentReplayBuilder:
         if missing and step.settings:
             step.notes.append("no output in the source for " + ", ".join(missing))
 
-    def _submit(self, call: AgentMessage, result: str | None) -> None:
+    def _submit(self, call: AgentMessage, result: str | None, n: int | None = None, auto: bool = False) -> None:
         data = call.tool_input or {}
-        n = _int(data.get("n"))
-        step = SubmitStep(n=n, text=result or "", ended=self._result_time if call.time else None)
-        if result is not None:
+        n = n if n is not None else _int(data.get("n"))
+        step = SubmitStep(n=n, text=result or "", auto=auto, ended=self._result_time if call.time else None)
+        if auto:
+            step.source_step = call.step
+            step.notes.append("submitted by the harness when the test budget ran out ([auto-submit])")
+        if result is not None and not auto:
             said = submit_number(result)
             if said is None and not result.lstrip().startswith("[submit]"):
                 step.refused, step.status = True, "refused"
-                step.notes.append("the submission was refused")
+                step.notes.append("the submission was refused" + (": " + _first_line(result) if result.strip() else ""))
                 self.add(step, call)
                 return
             if said is not None:
                 if n is not None and said != n:
                     step.notes.append(f"the call asked for test #{n}, the result says test #{said}")
                 step.n = said
+        if result is not None:
             parsed = parse_run_output(result, self.task)
             step.settings, step.status = parsed.settings, parsed.status
             step.final = parsed.results()
@@ -594,9 +691,47 @@ class AgentReplayBuilder:
             step.final = {**tested.results(), **step.final}
             if not any(s.hidden for s in step.settings):
                 step.notes.append("the hidden settings' results are not in the source")
+            if auto and step.status == UNKNOWN:
+                step.status = tested.status
         elif step.n is not None:
             step.notes.append(f"test #{step.n} is not in this run of the file")
         self.add(step, call)
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "").rstrip(".")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def reattach_late_results(messages: list[AgentMessage]) -> list[AgentMessage]:
+    """The messages, with a call's result that was logged after the next run's prompt moved back to its call.
+
+    Runs begin where the builder sees them begin (a new object, or the step
+    counter going back); a result that arrives after such a start, before
+    any other call, answers the last call of the run before.
+    """
+    out: list[AgentMessage] = []
+    waiting: int | None = None  # index in `out` of a call still without its result
+    run_start: int | None = None  # where a run began after that call
+    prev: int | None = None
+    for msg in messages:
+        if msg.new_run or (msg.step is not None and prev is not None and msg.step < prev):
+            run_start = len(out) if waiting is not None else None
+        if (msg.role == "tool_result" and waiting is not None and run_start is not None
+                and msg.step in (None, out[waiting].step)):
+            out[waiting].notes.append("its result was logged after the next run's prompt")
+            out.insert(run_start, msg)
+            waiting = run_start = None
+            continue
+        if msg.step is not None:
+            prev = msg.step
+        if msg.role == "assistant":
+            waiting = len(out) if (msg.tool or msg.tool_input is not None) else None
+            run_start = None
+        elif msg.role == "tool_result":
+            waiting = run_start = None
+        out.append(msg)
+    return out
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -281,4 +281,23 @@ def read_json_conversation(text: str, path: str) -> Conversation:
         conv.skipped.append("no JSON conversation could be read from the file")
     for index, obj in enumerate(objects):
         _conversation_from(obj, conv, index)
+    if objects and not any(_holds_messages(obj) for obj in objects):
+        conv.meta["not_a_conversation"] = _what_it_is(objects)
     return conv
+
+
+def _holds_messages(obj: Any) -> bool:
+    if isinstance(obj, dict):
+        return "messages" in obj
+    return isinstance(obj, list) and any(isinstance(o, dict) and (_role(o) is not None or "messages" in o) for o in obj)
+
+
+def _what_it_is(objects: list[Any]) -> str:
+    """One line on what a JSON file that is no conversation holds."""
+    obj = objects[0]
+    if isinstance(obj, dict):
+        keys = ", ".join(sorted(str(k).replace("\n", " ") for k in obj)[:8]) or "none"
+        return f"a JSON object with no 'messages' (its keys: {keys})"
+    if isinstance(obj, list):
+        return f"a JSON list of {len(obj)} item(s), none of them a message or a conversation"
+    return f"a JSON {type(obj).__name__}, not a conversation object"

@@ -6,7 +6,9 @@
 
 Contents are never trusted to be well formed: whatever can be read becomes
 steps, and `skipped` says what was left out and why. Only a path that is
-not there (or not readable at all) raises `ReplayError`.
+not there (or not readable at all), or JSON that is no conversation (an
+index of conversations, say: nothing holds `messages`), raises
+`ReplayError`, with a one-line reason.
 """
 
 from __future__ import annotations
@@ -112,6 +114,8 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
     except OSError as exc:
         raise ReplayError(f"{path} cannot be read: {exc.strerror or exc}") from None
     conv = _read_conversation(fmt, blob, str(path))
+    if not conv.messages and conv.meta.get("not_a_conversation"):
+        raise ReplayError(f"{path} is not an agent conversation: {conv.meta['not_a_conversation']}")
     task_id = _task_id_of(conv)
     conv.task_id = task_id
     task, why = None, None

@@ -9,6 +9,26 @@ the source has one and the step number it had in the source.
 File states are `FileState` objects shared between neighbouring steps (the
 state after one edit is the state before the next), so a long replay holds
 each version of a file once.
+
+What other modules read (the leaderboard's agent rows among them):
+
+- `Replay.split_runs()`: one `Replay` per run of a file holding several runs.
+- `Replay.submission`, `.submitted_test`, `.final`: the run's submission (the
+  last one not refused), the test number it picked, and its final table
+  (metric -> value as printed). A test whose result carried `[auto-submit]`
+  is followed by a `SubmitStep` with `auto=True`, so it counts here too;
+  `Replay.auto_submitted` says so.
+- `Replay.last_tested`: the number of the last test that ran (for a run with
+  no submission).
+- `Replay.tested_files(n)`: path -> `FileState` of the files test n ran on,
+  or None where the replay does not know their text exactly (a cut edit, an
+  edit that could not be re-applied, a run whose start is not in the file).
+- `EditStep.after` and `.exact`: the whole file after an edit, and whether
+  that text is the agent's exactly (no placeholders for lost text).
+- `Replay.counts()`: steps by kind, refused calls left out (they spent and
+  changed nothing); `Replay.refused()` lists those calls.
+- `Replay.run_start`: run -> the files as each run began (the scaffold),
+  None for a file whose text is not known then.
 """
 
 from __future__ import annotations
@@ -49,6 +69,7 @@ class SettingResult:
     hidden: bool = False
     started: str | None = None
     ended: str | None = None
+    seeds: dict[str, dict[str, str]] = field(default_factory=dict)  # seed -> its metrics; `metrics` is their mean
 
 
 @dataclass(kw_only=True)
@@ -82,6 +103,7 @@ class EditStep(Step):
     refused: bool = False  # the tool refused the edit: the file did not change
     message: str = ""  # the tool's reply
     sha256_after: str | None = None  # as recorded (own sessions)
+    op: str = "replace"  # the tool's op: replace | insert | delete | create
 
     @cached_property
     def new_lines(self) -> int:
@@ -108,8 +130,13 @@ class EditStep(Step):
         return None
 
     def summary(self) -> str:
-        span = f"lines {self.start}-{self.end}" if self.end >= self.start else f"insert at line {self.start}"
-        text = f"{self.file} {span} -> {self.new_lines} line(s)"
+        if self.file == "?":
+            text = "edit of an unnamed file"
+        elif self.op == "create":
+            text = f"create {self.file}, {self.new_lines} line(s)"
+        else:
+            span = f"lines {self.start}-{self.end}" if self.end >= self.start else f"insert at line {self.start}"
+            text = f"{self.file} {span} -> {self.new_lines} line(s)"
         if self.refused:
             return text + " (refused)"
         r = self.range_after()
@@ -268,9 +295,12 @@ class SubmitStep(Step):
     status: str = UNKNOWN
     ended: str | None = None
     refused: bool = False
+    auto: bool = False  # the harness submitted the last test when the budget ran out
 
     def summary(self) -> str:
         name = f"submit test #{self.n}" if self.n is not None else "submit"
+        if self.auto:
+            name = "auto-" + name
         if self.refused:
             return name + " (refused)"
         return f"{name}, {self.status}" if self.status != UNKNOWN else name
@@ -304,6 +334,7 @@ class Replay:
     notes: list[str] = field(default_factory=list)  # how it was built
     skipped: list[str] = field(default_factory=list)  # what was left out, and why
     meta: dict = field(default_factory=dict)
+    run_start: dict[int, dict[str, FileState | None]] = field(default_factory=dict)
     _files_cache: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def add(self, step: Step) -> Step:
@@ -316,7 +347,11 @@ class Replay:
         return max((s.run for s in self.steps), default=1)
 
     def counts(self) -> Counter:
-        return Counter(s.kind for s in self.steps)
+        """Steps by kind; a refused call spent and changed nothing, so it is not counted."""
+        return Counter(s.kind for s in self.steps if not getattr(s, "refused", False))
+
+    def refused(self) -> list[Step]:
+        return [s for s in self.steps if getattr(s, "refused", False)]
 
     def of_kind(self, kind: str) -> list[Step]:
         return [s for s in self.steps if s.kind == kind]
@@ -332,9 +367,38 @@ class Replay:
         return sub.n if sub is not None else None
 
     @property
+    def auto_submitted(self) -> bool:
+        sub = self.submission
+        return sub is not None and sub.auto
+
+    @property
     def final(self) -> dict[str, str]:
         sub = self.submission
         return dict(sub.final) if sub is not None else {}
+
+    def tests(self) -> list[TestStep]:
+        """The tests that ran (refused calls left out)."""
+        return [s for s in self.steps if isinstance(s, TestStep) and not s.refused and s.n is not None]
+
+    @property
+    def last_tested(self) -> int | None:
+        tests = self.tests()
+        return tests[-1].n if tests else None
+
+    def tested_files(self, n: int) -> dict[str, FileState] | None:
+        """The files test n ran on (its last test n, in a file of several runs), or None.
+
+        None when there is no such test or a file's text then is not exactly
+        known.
+        """
+        test = next((t for t in reversed(self.tests()) if t.n == n), None)
+        if test is None:
+            return None
+        files = self.files_at(test.index)
+        inexact = {id(s.after) for s in self.steps if isinstance(s, EditStep) and s.after is not None and not s.exact}
+        if not files or any(state is None or id(state) in inexact for state in files.values()):
+            return None
+        return dict(files)  # type: ignore[arg-type]
 
     def split_runs(self) -> list[Replay]:
         """One replay per run (a file may hold several runs concatenated)."""
@@ -345,6 +409,8 @@ class Replay:
                 self.test_budget, notes=list(self.notes), meta=dict(self.meta, run=run),
             )
             part.steps = [s for s in self.steps if s.run == run]
+            if run in self.run_start:
+                part.run_start = {run: dict(self.run_start[run])}
             out.append(part)
         return out
 
@@ -354,25 +420,23 @@ class Replay:
     def files_at(self, index: int) -> dict[str, FileState | None]:
         """The files as they are after step `index` (from 1; 0 is before the first step).
 
-        For a view that steps through the replay: each run starts from the
-        files as its first edits found them, and edits and undos change
-        them; None where the replay does not know a file's text then.
+        For a view that steps through the replay: each run starts from
+        `run_start` (the scaffold, where the source gave it) and the files
+        as its first edits found them, and edits and undos change them;
+        None where the replay does not know a file's text then.
         """
         if self._files_cache is None or len(self._files_cache) != len(self.steps) + 1:
-            first: dict[tuple[int, str], FileState | None] = {}
+            initial: dict[int, dict[str, FileState | None]] = {run: dict(files) for run, files in self.run_start.items()}
             for step in self.steps:
-                if isinstance(step, EditStep):
-                    first.setdefault((step.run, step.file), step.before)
-            initial: dict[int, dict[str, FileState | None]] = {}
-            for (run, path), state in first.items():
-                initial.setdefault(run, {})[path] = state
+                if isinstance(step, EditStep) and not step.refused:
+                    initial.setdefault(step.run, {}).setdefault(step.file, step.before)
             run = self.steps[0].run if self.steps else 1
             states = dict(initial.get(run, {}))
             cache = [dict(states)]
             for step in self.steps:
                 if step.run != run:
                     run, states = step.run, dict(initial.get(step.run, {}))
-                if isinstance(step, EditStep):
+                if isinstance(step, EditStep) and not step.refused:
                     states[step.file] = step.after if step.applied else None
                 elif isinstance(step, UndoStep):
                     for path, (_, after) in step.files.items():

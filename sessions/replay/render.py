@@ -8,6 +8,7 @@ per-setting results; the final table at the end.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from typing import Iterator, TextIO
 
 from sessions.replay.model import (
@@ -54,9 +55,13 @@ def _setting_lines(s: SettingResult) -> list[str]:
         head += f" (exit {s.exit_code})" if s.exit_code is not None else ""
     if s.metrics:
         head += "  " + " ".join(f"{k}={v}" for k, v in s.metrics.items())
+        if s.seeds:
+            head += f" (mean of {len(s.seeds)} seeds)"
     elif s.values:
         head += "  last reported: " + " ".join(f"{k}={v}" for k, v in list(s.values.items())[:6])
     out = [head]
+    for seed, metrics in s.seeds.items():
+        out.append(f"{INDENT}seed {seed}: " + (" ".join(f"{k}={v}" for k, v in metrics.items()) or "no result"))
     if s.detail and s.status != "done":
         out.append(INDENT + s.detail)
     if s.status == "failed" and s.output:
@@ -119,6 +124,10 @@ def header_lines(replay: Replay) -> list[str]:
     summary = ", ".join(f"{counts.get(k, 0)} {k}{'s' if counts.get(k, 0) != 1 else ''}" for k in ("edit", "undo", "test", "submit"))
     runs = f" in {replay.runs} runs" if replay.runs > 1 else ""
     out.append(f"{len(replay.steps)} steps{runs}: {summary}")
+    refused = Counter(s.kind for s in replay.refused())
+    if refused:
+        calls = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in refused.items())
+        out.append(f"  not counted: {sum(refused.values())} refused call(s) that spent and changed nothing ({calls})")
     out.extend(f"  {note}" for note in replay.notes)
     return out
 
@@ -142,6 +151,8 @@ def format_replay(replay: Replay) -> Iterator[str]:
             yield f"Final results of run {sub.run} (submitted test #{sub.n}):"
             yield from _table(sub.final)
     elif subs:
+        if subs[-1].auto:
+            yield "The last test was submitted by the harness when the test budget ran out ([auto-submit])."
         yield f"Final results (submitted test #{subs[-1].n}):"
         yield from _table(subs[-1].final)
     else:

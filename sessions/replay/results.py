@@ -15,6 +15,10 @@ The text is what an agent saw (sessions/feedback.py writes the same form):
 
     [Leaderboard] Results saved: {"test_acc_resnet20-cifar10": 93.01, ...}
 
+A test run on several seeds holds one `## Seed N` section per seed, each
+with the settings' sections; a setting's metrics are then the mean over
+the seeds, and its `seeds` keep each seed's values.
+
 Transcripts may have it flattened onto one line, or cut anywhere; whatever
 can be read is read, and a setting whose result is not in the text is
 marked incomplete rather than guessed.
@@ -41,6 +45,8 @@ TRAIN = re.compile(r"TRAIN_METRICS:?(?=\s)")
 FAILED_MARK = re.compile(r"\[COMMAND FAILED exit=(-?\d+)\]")
 NOT_FOUND = re.compile(r"\[output file not found[^\]]*\]")
 LEADERBOARD = re.compile(r"\[Leaderboard\][^\n{]*?(\{)")
+AUTO_SUBMIT = re.compile(r"\[auto-submit\]([^\n#]{0,120}?test #(\d+))?")
+SEED = re.compile(r"(?:^|(?<=\s))## Seed (\S+)")
 
 
 def pairs(text: str) -> dict[str, str]:
@@ -67,6 +73,19 @@ def read_test_number(text: str) -> int | None:
 def submit_number(text: str) -> int | None:
     m = SUBMIT_HEADER.search(text[:400])
     return int(m.group(1)) if m else None
+
+
+def auto_submit_at(text: str) -> tuple[int, int | None] | None:
+    """Where an `[auto-submit]` marker starts, and the test it names (if it names one)."""
+    m = AUTO_SUBMIT.search(text)
+    if m is None:
+        return None
+    return m.start(), (int(m.group(2)) if m.group(2) else None)
+
+
+def has_setting_output(text: str) -> bool:
+    """Whether the text holds a setting's section (`### label (script)`): a test's output."""
+    return bool(_blocks(text))
 
 
 def remaining(text: str) -> int | None:
@@ -224,18 +243,73 @@ def _blocks(text: str) -> list[re.Match]:
     return out
 
 
+def _settings(body_text: str, task: TaskSpec | None, ends_text: bool) -> list[SettingResult]:
+    blocks = _blocks(body_text)
+    out = []
+    for i, m in enumerate(blocks):
+        end = blocks[i + 1].start() if i + 1 < len(blocks) else len(body_text)
+        last = i + 1 == len(blocks)
+        out.append(parse_block(m.group(1), m.group(2) or None, body_text[m.end() : end], task, last and ends_text))
+    return out
+
+
+def _seed_sections(text: str) -> list[tuple[str, str]]:
+    """(seed, its text) for each `## Seed N` section; [] when the text has none."""
+    marks = list(SEED.finditer(text))
+    return [(m.group(1), text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)])
+            for i, m in enumerate(marks)]
+
+
+def _mean(values: list[str]) -> str:
+    """The mean of printed numbers, with as many decimals as the most precise of them."""
+    numbers = [_number(v) for v in values]
+    if any(x is None for x in numbers):
+        return values[-1]
+    places = max((len(v.split(".", 1)[1]) if "." in v else 0) for v in values)
+    return f"{sum(numbers) / len(numbers):.{places}f}"  # type: ignore[arg-type]
+
+
+def _merge_seeds(per_seed: list[tuple[str, list[SettingResult]]]) -> list[SettingResult]:
+    """One result per setting: the mean of each metric every seed reported, and each seed's values."""
+    by_label: dict[str, list[tuple[str, SettingResult]]] = {}
+    for seed, settings in per_seed:
+        for s in settings:
+            by_label.setdefault(s.label, []).append((seed, s))
+    seeds = [seed for seed, _ in per_seed]
+    out = []
+    for label, runs in by_label.items():
+        first = runs[0][1]
+        merged = SettingResult(label, script=first.script, hidden=first.hidden)
+        merged.seeds = {seed: dict(s.metrics) for seed, s in runs}
+        merged.output = "\n\n".join(f"## Seed {seed}\n{s.output}" for seed, s in runs)
+        statuses = [s.status for _, s in runs]
+        bad = next((st for st in statuses if st in (FAILED, CANCELLED, LOST, MISSING)), None)
+        if len(runs) == len(seeds) and all(st == DONE for st in statuses):
+            merged.status = DONE
+        else:
+            merged.status = bad or INCOMPLETE
+        failed = next((s for _, s in runs if s.status == FAILED), None)
+        if failed is not None:
+            merged.exit_code, merged.detail = failed.exit_code, failed.detail
+        names = [k for k in first.metrics if all(k in s.metrics for _, s in runs)]
+        if len(runs) == len(seeds):
+            merged.metrics = {k: _mean([s.metrics[k] for _, s in runs]) for k in names}
+        out.append(merged)
+    return out
+
+
 def parse_run_output(text: str, task: TaskSpec | None = None) -> ParsedRun:
     """Per-setting results of one test's or submission's output text."""
     parsed = ParsedRun()
     board, board_at = _leaderboard(text)
     body_text = text if board_at is None else text[:board_at]
-    blocks = _blocks(body_text)
-    for i, m in enumerate(blocks):
-        end = blocks[i + 1].start() if i + 1 < len(blocks) else len(body_text)
-        last = i + 1 == len(blocks)
-        parsed.settings.append(
-            parse_block(m.group(1), m.group(2) or None, body_text[m.end() : end], task, last and board_at is None)
-        )
+    sections = _seed_sections(body_text)
+    if sections:
+        per_seed = [(seed, _settings(part, task, board_at is None and i + 1 == len(sections)))
+                    for i, (seed, part) in enumerate(sections)]
+        parsed.settings = _merge_seeds(per_seed)
+    else:
+        parsed.settings = _settings(body_text, task, board_at is None)
     if board:
         parsed.leaderboard = board
         by_label = {s.label: s for s in parsed.settings}
@@ -247,15 +321,17 @@ def parse_run_output(text: str, task: TaskSpec | None = None) -> ParsedRun:
             )
             if owner is not None:
                 printed = owner.metrics.get(name)
-                if printed is None:
+                if printed is None and not owner.seeds:
                     owner.metrics[name] = value
-                elif _number(printed) != _number(value):
-                    parsed.notes.append(f"{name}: printed {printed}, saved to the leaderboard as {value}")
-                    owner.metrics[name] = value
-                if owner.status in (UNKNOWN, INCOMPLETE):
+                elif printed is not None and _number(printed) != _number(value):
+                    shown = "the mean over the seeds is" if owner.seeds else "printed"
+                    parsed.notes.append(f"{name}: {shown} {printed}, saved to the leaderboard as {value}")
+                    if not owner.seeds:
+                        owner.metrics[name] = value
+                if owner.status in (UNKNOWN, INCOMPLETE) and not owner.seeds:
                     owner.status = DONE
             else:
                 parsed.extra[name] = value
-    if not blocks and text.strip():
+    if not parsed.settings and text.strip():
         parsed.notes.append("no per-setting output could be read from the result text")
     return parsed

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sessions.replay import EditStep, SubmitStep, TestStep, TextStep, UndoStep, load_replay
+from sessions.replay import EditStep, ReplayError, SubmitStep, TestStep, TextStep, UndoStep, load_replay
 from tasks import Catalog
 from tests.conftest import FAKE_FILE
 from tests.replay.conftest import FIXTURES, no_text
@@ -133,10 +133,8 @@ def test_empty_conversation(catalog):
     [
         ("", "the file is empty"),
         ("{", "no JSON conversation could be read from the file"),
-        ("[1, 2]", "message 1: not an object (int); left out"),
-        ('{"task_id": "fake-task"}', "conversation 1 has no 'messages'"),
         ('{"messages": {"a": 1}}', "conversation 1: 'messages' is not a list; left out"),
-        ('"just a string"', "JSON value 1: not a conversation object (str); left out"),
+        ('[{"role": "user", "content": "Task: fake-task"}, 2]', "message 2: not an object (int); left out"),
     ],
 )
 def test_broken_json_never_crashes(tmp_path, catalog, text, reason):
@@ -144,6 +142,22 @@ def test_broken_json_never_crashes(tmp_path, catalog, text, reason):
     path.write_text(text, encoding="utf-8")
     result = load_replay(path, catalog)
     assert reason in result.skipped
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("[1, 2]", "a JSON list of 2 item(s), none of them a message or a conversation"),
+        ('{"task_id": "fake-task"}', "a JSON object with no 'messages' (its keys: task_id)"),
+        ('"just a string"', "a JSON str, not a conversation object"),
+    ],
+)
+def test_json_that_is_no_conversation_is_refused_with_its_reason(tmp_path, catalog, text, reason):
+    path = tmp_path / "other.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ReplayError) as refused:
+        load_replay(path, catalog)
+    assert str(refused.value) == f"{path} is not an agent conversation: {reason}"
 
 
 def test_a_list_of_conversations_and_content_blocks(tmp_path, catalog):

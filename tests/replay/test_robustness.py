@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sessions.journal import Journal
-from sessions.replay import format_replay, load_replay
+from sessions.replay import ReplayError, format_replay, load_replay
 from sessions.state import sha256_text
 from tasks import Catalog
 from tests.conftest import FIXTURE_TASKS
@@ -77,7 +77,11 @@ def test_damaged_files_import_and_print(case):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(blob)
-        result = load_replay(path, CATALOG)
+        try:
+            result = load_replay(path, CATALOG)
+        except ReplayError as refused:  # damage that leaves JSON with no conversation in it
+            assert "\n" not in str(refused) and "is not an agent conversation" in str(refused)
+            return
         lines = list(format_replay(result.replay))
         assert lines and all(isinstance(line, str) for line in lines)
         for reason in result.skipped:
@@ -90,5 +94,9 @@ def test_random_bytes_import(blob, name):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(blob)
-        result = load_replay(path, CATALOG)
+        try:
+            result = load_replay(path, CATALOG)
+        except ReplayError as refused:  # JSON that is no conversation: refused in one line
+            assert "\n" not in str(refused) and "is not an agent conversation" in str(refused)
+            return
         list(format_replay(result.replay))
