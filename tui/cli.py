@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=PROFILES)
     p.add_argument("--agents", type=Path, action="append", default=[], metavar="PATH",
                    help="published agent conversations (file or folder; repeatable; env MLSBENCH_AGENTS)")
-    p = sub.add_parser("replay", help="print a replay as plain text")
+    p = sub.add_parser("replay", help="print a replay as plain text (--json: as JSON)")
     _common(p, top=False)
     p.add_argument("path", type=Path)
     p.add_argument("--print", action="store_true", dest="print_", help="print the steps (the default here)")
@@ -227,10 +227,14 @@ def cmd_leaderboard(ctx: Context) -> None:
 
 
 def cmd_replay(ctx: Context, path: Path) -> None:
-    from sessions.replay import load_replay, write_replay
+    from sessions.replay import load_replay, replay_dict, write_replay
 
     result = load_replay(path, ctx.catalog)
-    write_replay(result.replay, sys.stdout)
+    if ctx.args.json:
+        json.dump(replay_dict(result.replay), sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        write_replay(result.replay, sys.stdout)
     for reason in result.skipped:
         print(f"skipped: {reason}", file=sys.stderr)
 

@@ -10,6 +10,7 @@ exported as JSON; the plain-text transcript of one. The format is detected
 from the path and the file.
 """
 
+from sessions.replay.as_json import replay_dict
 from sessions.replay.compare import Comparison, MetricRow, Row, compare, format_compare
 from sessions.replay.loader import ImportResult, ReplayError, detect_format, load_replay
 from sessions.replay.model import (
@@ -34,5 +35,6 @@ __all__ = [
     "EDIT", "KINDS", "SUBMIT", "TEST", "TEXT", "UNDO",
     "Comparison", "EditStep", "ImportResult", "MetricRow", "Replay", "ReplayError", "Row",
     "SettingResult", "Step", "SubmitStep", "TestStep", "TextStep", "UndoStep",
-    "compare", "detect_format", "format_compare", "format_replay", "load_replay", "step_lines", "write_replay",
+    "compare", "detect_format", "format_compare", "format_replay", "load_replay", "replay_dict", "step_lines",
+    "write_replay",
 ]
