@@ -4,6 +4,9 @@ Tests are the anchors: test n of one replay sits beside test n of the
 other (within the same run), submissions beside each other. The edits and
 undos between two anchors are aligned by kind, in order; free text is left
 out unless asked for.
+
+Final values are weighed (which side is better) only when both replays ran
+the same profile: a demo score says nothing against a paper one.
 """
 
 from __future__ import annotations
@@ -41,6 +44,31 @@ class Comparison:
     b: Replay
     rows: list[Row] = field(default_factory=list)
     final: list[MetricRow] = field(default_factory=list)
+
+    @property
+    def profiles(self) -> tuple[str | None, str | None]:
+        return protocol(self.a), protocol(self.b)
+
+    @property
+    def same_protocol(self) -> bool:
+        """Whether the two ran the same profile, so that their numbers can be weighed against each other."""
+        a, b = self.profiles
+        return a is not None and a == b
+
+    def protocol_note(self) -> str | None:
+        """Why neither side is called better, when they ran different (or unknown) profiles."""
+        if self.same_protocol:
+            return None
+        a, b = (p or "not known" for p in self.profiles)
+        return (f"A ran profile {a}, B ran profile {b}: their numbers are not comparable, "
+                "so neither is called better")
+
+
+def protocol(replay: Replay) -> str | None:
+    """The profile a replay ran: its own record, else `paper` for a published agent conversation."""
+    if replay.profile:
+        return replay.profile
+    return "paper" if replay.source in ("agent-json", "agent-text") else None
 
 
 def _anchor(step: Step, run: int) -> tuple | None:
@@ -138,9 +166,11 @@ def compare(a: Replay, b: Replay, directions: dict[str, str] | None = None, incl
     fa, fb = a.final, b.final
     names = list(fa) + [k for k in fb if k not in fa]
     directions = directions or {}
+    weigh = result.same_protocol
     for name in names:
         d = directions.get(name)
-        result.final.append(MetricRow(name, fa.get(name), fb.get(name), d, _better(d, fa.get(name), fb.get(name))))
+        better = _better(d, fa.get(name), fb.get(name)) if weigh else None
+        result.final.append(MetricRow(name, fa.get(name), fb.get(name), d, better))
     return result
 
 
@@ -163,6 +193,9 @@ def format_compare(cmp: Comparison, width: int = 48) -> Iterator[str]:
     if not cmp.final:
         yield "No final results on either side."
         return
+    note = cmp.protocol_note()
+    if note:
+        yield note + "."
     mw = max(len(r.metric) for r in cmp.final)
     yield f"{'metric':<{mw}}  {'A':>12}  {'B':>12}  better"
     for r in cmp.final:

@@ -29,6 +29,8 @@ What other modules read (the leaderboard's agent rows among them):
   changed nothing); `Replay.refused()` lists those calls.
 - `Replay.run_start`: run -> the files as each run began (the scaffold),
   None for a file whose text is not known then.
+- `Replay.cut()`: the steps whose text the source cut short, with the note
+  saying what was cut (each such note contains `CUT`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ ICONS = {EDIT: "✎", UNDO: "↶", TEST: "▶", SUBMIT: "★", TEXT: "¶"}
 INCOMPLETE = "incomplete"  # the output stops before the setting's result (truncated)
 MISSING = "missing"  # the setting's output file was not found when it ran
 UNKNOWN = "unknown"
+CUT = "cut short"  # in a step's note: the source lost part of the step's text
 
 
 @dataclass
@@ -352,6 +355,10 @@ class Replay:
 
     def refused(self) -> list[Step]:
         return [s for s in self.steps if getattr(s, "refused", False)]
+
+    def cut(self) -> list[tuple[Step, str]]:
+        """(step, note) for each step whose text the source cut short (a prompt, a tool input, a result)."""
+        return [(s, note) for s in self.steps for note in s.notes if CUT in note]
 
     def of_kind(self, kind: str) -> list[Step]:
         return [s for s in self.steps if s.kind == kind]

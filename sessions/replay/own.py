@@ -124,6 +124,7 @@ class _Builder:
                 continue
             files[path] = info
         self.state.apply(entry.type, {"files": files}, entry.time)
+        self.replay.run_start[1] = dict(self.state.files)
 
     def _on_edit(self, entry: Entry) -> None:
         data = entry.data

@@ -88,11 +88,14 @@ def budget_at(replay: Replay, index: int, total: int | None) -> tuple[str, str]:
 
 
 def file_at(replay: Replay, index: int) -> tuple[str | None, FileState | None]:
-    """The file to show after step `index` (the one last edited or undone) and its state then."""
+    """The file to show after step `index` (the one last edited or undone) and its state then.
+
+    A refused edit changed nothing, so it does not pick the file.
+    """
     files = replay.files_at(index)
     path = None
     for step in reversed(replay.steps[: max(0, index)]):
-        if isinstance(step, EditStep):
+        if isinstance(step, EditStep) and not step.refused:
             path = step.file
             break
         if isinstance(step, UndoStep) and step.files:
@@ -101,8 +104,28 @@ def file_at(replay: Replay, index: int) -> tuple[str | None, FileState | None]:
     if path is None:
         path = next(iter(files), None)
         if path is None:
-            path = next((s.file for s in replay.steps if isinstance(s, EditStep)), None)
+            path = next((s.file for s in replay.steps if isinstance(s, EditStep) and not s.refused), None)
     return path, files.get(path) if path is not None else None
+
+
+def changed_lines(step: Step | None, path: str | None, state: FileState | None) -> tuple[int, int] | None:
+    """The lines (0-based, end exclusive) of `path` that `step` changed, for the editor to select and show."""
+    if state is None or path is None:
+        return None
+    if isinstance(step, EditStep) and step.file == path and step.applied and not step.refused:
+        top = max(step.start - 1, 0)
+        return top, min(top + step.new_lines, len(state.lines))
+    if isinstance(step, UndoStep) and not step.refused and path in step.files:
+        before, after = step.files[path]
+        if before is None or after is None or before.lines == after.lines:
+            return None
+        a, b = before.lines, after.lines
+        top = next(i for i in range(min(len(a), len(b)) + 1) if i == min(len(a), len(b)) or a[i] != b[i])
+        tail = 0
+        while tail < min(len(a), len(b)) - top and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+            tail += 1
+        return top, len(b) - tail
+    return None
 
 
 def curves(output: str) -> list[dict[str, float]]:
@@ -336,11 +359,9 @@ class ReplayScreen(Screen):
             pane.border_subtitle = "the file's text is not known at this step"
         else:
             pane.border_subtitle = editor.legend() if state.ranges else ""
-        step = self.step
-        if isinstance(step, EditStep) and step.file == path and state is not None and step.applied:
-            top = max(step.start - 1, 0)
-            bottom = min(top + step.new_lines, len(state.lines))
-            self.call_after_refresh(self._select, editor, top, bottom)
+        span = changed_lines(self.step, path, state)
+        if span is not None:
+            self.call_after_refresh(self._select, editor, *span)
 
     def _select(self, editor: GuardedEditor, top: int, bottom: int) -> None:
         if not editor.is_mounted:
@@ -587,11 +608,21 @@ def info_lines(replay: Replay) -> list[str]:
     out = [f"{SOURCE_WORDS.get(replay.source, replay.source)}: {replay.path}"]
     counts = replay.counts()
     out.append(f"{len(replay.steps)} steps: " + ", ".join(
-        f"{counts.get(k, 0)} {k}" for k in ("edit", "undo", "test", "submit", "text")))
+        f"{counts.get(k, 0)} {k}" for k in ("edit", "undo", "test", "submit", "text"))
+        + (f", {len(replay.refused())} refused (not counted)" if replay.refused() else ""))
     if replay.notes:
         out += ["", "How it was read:"] + [f"  {n}" for n in replay.notes]
-    out += ["", f"Skipped or incomplete ({len(replay.skipped)}):" if replay.skipped else "Nothing was skipped."]
-    out += [f"  - {reason}" for reason in replay.skipped]
+    cut = replay.cut()
+    if cut:
+        out += ["", f"Cut short in the source ({len(cut)}):"]
+        out += [f"  - step {step.index} ({short_summary(step)[:60]}): {note}" for step, note in cut]
+    if replay.skipped:
+        out += ["", f"Skipped or incomplete ({len(replay.skipped)}):"]
+        out += [f"  - {reason}" for reason in replay.skipped]
+    elif not cut:
+        out += ["", "Nothing was skipped or cut."]
+    else:
+        out += ["", "Nothing else was skipped."]
     return out
 
 
@@ -699,7 +730,9 @@ class CompareScreen(Screen):
             table.add_row(row.a.icon if row.a else row.b.icon, self._cell(row.a), self._cell(row.b), key=str(i))
         final = self.query_one("#compare-final", Static)
         if cmp.final:
+            note = cmp.protocol_note()
             final.update(Group(Text("Final results", style="bold"),
+                               *([Text(note, style="yellow")] if note else []),
                                compare_final_table(cmp, self.spec, self.name_a, self.name_b)))
         else:
             final.update(Text("No final results on either side.", style="dim"))

@@ -1,4 +1,7 @@
-"""The replay's timeline: one line per step, with its icon, and the step shown highlighted."""
+"""The replay's timeline: one line per step, with its icon, and the step shown highlighted.
+
+In a file of several runs, a line `── run N ──` (not selectable) opens each run.
+"""
 
 from __future__ import annotations
 
@@ -69,12 +72,19 @@ class Timeline(OptionList):
         width = len(str(len(steps))) if steps else 1
         files = {s.file for s in steps if isinstance(s, EditStep)}
         with_file = len(files) > 1
-        super().__init__(*(Option(step_prompt(s, width, with_file), id=str(s.index)) for s in steps), **kwargs)
+        several_runs = len({s.run for s in steps}) > 1
+        options, run = [], None
+        for s in steps:
+            if several_runs and s.run != run:
+                run = s.run
+                options.append(Option(Text(f"── run {run} ──", style="bold"), disabled=True))
+            options.append(Option(step_prompt(s, width, with_file), id=str(s.index)))
+        super().__init__(*options, **kwargs)
         self.border_title = f"Steps ({len(steps)})"
 
     def show_step(self, index: int) -> None:
         """Highlight step `index` (from 1) without moving focus; 0 clears the highlight."""
-        target = index - 1 if index > 0 else None
+        target = self.get_option_index(str(index)) if index > 0 else None
         if self.highlighted != target:
             with self.prevent(OptionList.OptionHighlighted):  # not a choice by the person
                 self.highlighted = target
