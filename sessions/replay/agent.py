@@ -52,7 +52,7 @@ RANGE_AFTER = re.compile(r"Editable range:\s*(\d+)\s*[–-]\s*(\d+)")
 TOTAL = re.compile(r"total:\s*(\d+) lines")
 EDITABLE_HEADER = re.compile(r"(\S+)\s*\[EDITABLE\s*[—–-]+\s*lines?\s*(\d+)\s*[–-]\s*(\d+)")
 LISTING_LINE = re.compile(r"^\s*(\d+): ?(.*)$")
-TASK_LINE = re.compile(r"^\s*Task:\s*(\S+)", re.M)
+TASK_LINE = re.compile(r"^\s*(?:#+\s*)?Task:\s*(\S+)", re.M)  # "Task: id" or a heading "# Task: id"
 ERROR_RESULT = re.compile(r"^\s*ERROR\b")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sessions.replay import EditStep, ReplayError, SubmitStep, TestStep, format_replay, load_replay
@@ -193,3 +195,13 @@ def test_tested_files_are_unknown_where_an_edit_is_cut(catalog, tmp_path):
 def test_every_shape_imports_cleanly(catalog, name):
     result = load_replay(SHAPES / f"{name}.json", catalog)
     assert result.skipped == []
+
+
+def test_a_prompt_heading_names_the_task(catalog, tmp_path):
+    data = json.loads((SHAPES / "undo_many.json").read_text(encoding="utf-8"))
+    del data["task_id"]
+    data["messages"][0]["content"] = "# Task: fake-task\n\n" + data["messages"][0]["content"].split("\n", 1)[1]
+    path = tmp_path / "heading.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    r = load_replay(path, catalog).replay
+    assert r.task_id == "fake-task" and r.tested_files(1) is not None

@@ -133,3 +133,16 @@ async def test_compare_screen_says_the_profiles_differ_and_sizes_the_step_list(c
         assert table.row_count == len(screen.cmp.rows)
         assert table.size.height == table.row_count + 1  # the header and the rows, no empty rows
         assert screen.query_one("#compare-detail").size.height > 6
+
+
+async def test_an_auto_submission_is_named_so_in_the_step_list_and_header(catalog):
+    result = shape(catalog, "auto_submit")
+    app = ReplayApp(result, catalog=catalog)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        timeline = screen.query_one(Timeline)
+        last = timeline.get_option_at_index(timeline.option_count - 1)
+        assert "auto-submit #3" in str(last.prompt)
+        screen.go(len(result.replay.steps))
+        await pilot.pause()
+        assert static_text(screen, "#budget") == "Submitted test #3"

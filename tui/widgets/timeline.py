@@ -40,7 +40,7 @@ def short_summary(step: Step, with_file: bool = True) -> str:
         name = f"test #{step.n}" if step.n is not None else "test"
         return f"{name} refused" if step.refused else f"{name} {step.status}"
     if isinstance(step, SubmitStep):
-        name = f"submit #{step.n}" if step.n is not None else "submit"
+        name = ("auto-submit" if step.auto else "submit") + (f" #{step.n}" if step.n is not None else "")
         return name + (" refused" if step.refused else "")
     if isinstance(step, TextStep):
         first = next((line.strip() for line in step.text.splitlines() if line.strip()), "")
