@@ -59,9 +59,10 @@ SHAPE_COUNTS = {
 }
 
 
+@pytest.mark.parametrize("suffix", [".json", ".txt"])  # the JSON export and the plain-text transcript
 @pytest.mark.parametrize("name", sorted(SHAPE_COUNTS))
-def test_print_counts_each_shape(replay_cli, name):
-    code, out, err = replay_cli("--print", str(SHAPES / f"{name}.json"))
+def test_print_counts_each_shape(replay_cli, name, suffix):
+    code, out, err = replay_cli("--print", str(SHAPES / f"{name}{suffix}"))
     assert code == 0 and err == ""
     assert counted(out) == SHAPE_COUNTS[name]
 
