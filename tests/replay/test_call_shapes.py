@@ -154,7 +154,7 @@ def test_undo_with_a_count(catalog, scaffold):
     assert summary(r) == "7 steps: 3 edits, 2 undos, 1 test, 0 submits"
 
 
-def test_a_result_logged_after_the_next_runs_prompt_stays_with_its_call(catalog):
+def test_a_result_logged_after_the_next_runs_prompt_stays_with_its_call(catalog, scaffold):
     r = shape(catalog, "late_result")
     assert r.runs == 2
     first, second = r.split_runs()
@@ -163,6 +163,8 @@ def test_a_result_logged_after_the_next_runs_prompt_stays_with_its_call(catalog)
     assert "its result was logged after the next run's prompt" in first.tests()[0].notes
     assert first.submitted_test is None and first.last_tested == 1
     assert [s.kind for s in no_text(second)] == ["edit", "test", "submit"] and second.submitted_test == 1
+    assert first.tested_files(1) == {FAKE_FILE: scaffold.edited(14, 14, "SCORE = 68.0\n")}
+    assert second.tested_files(1) == {FAKE_FILE: scaffold.edited(14, 14, "SCORE = 58.0\n")}
     assert summary(r) == "7 steps in 2 runs: 2 edits, 0 undos, 2 tests, 1 submit"
 
 

@@ -20,6 +20,10 @@ SOURCES = [
     FIXTURES / "fake_messy.json",
     FIXTURES / "fake_transcript.txt",
     FIXTURES / "fake_transcript_messy.txt",
+    FIXTURES / "shapes" / "auto_submit.json",
+    FIXTURES / "shapes" / "multi_seed.json",
+    FIXTURES / "shapes" / "refusals.txt",
+    FIXTURES / "shapes" / "late_result.json",
 ]
 CATALOG = Catalog([FIXTURE_TASKS])
 

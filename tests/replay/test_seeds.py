@@ -121,3 +121,13 @@ def test_seeds_without_reapplying_show_the_agents_text():
     assert len(edits) == 3 and not any(e.applied for e in edits)
     diff = edits[0].diff()
     assert diff[0].startswith("@@ -32,18 +32,17 @@") and "+class CustomActivation(nn.Module):" in diff
+
+
+def test_seed_tested_files_where_the_text_is_known():
+    r = seed("001").replay
+    edits = kinds(r, "edit")
+    assert r.tested_files(2) == {edits[1].file: edits[1].after}  # test #2 ran the second edit
+    assert r.submitted_test == 2 and not r.auto_submitted and r.last_tested == 3
+    first, second = seed("002").replay.split_runs()
+    assert second.tested_files(1) is None  # run 2 begins after steps the file does not hold
+    assert second.tested_files(2) is not None and first.tested_files(1) is not None
