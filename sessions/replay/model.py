@@ -387,6 +387,10 @@ class Replay:
         """The tests that ran (refused calls left out)."""
         return [s for s in self.steps if isinstance(s, TestStep) and not s.refused and s.n is not None]
 
+    @staticmethod
+    def _is_test(step: Step, n: int) -> bool:
+        return isinstance(step, TestStep) and not step.refused and step.n == n
+
     @property
     def last_tested(self) -> int | None:
         tests = self.tests()
@@ -398,10 +402,11 @@ class Replay:
         None when there is no such test or a file's text then is not exactly
         known.
         """
-        test = next((t for t in reversed(self.tests()) if t.n == n), None)
-        if test is None:
+        # by position in this replay: the steps of a run split off keep the indexes of the whole file
+        at = next((i for i in range(len(self.steps), 0, -1) if self._is_test(self.steps[i - 1], n)), None)
+        if at is None:
             return None
-        files = self.files_at(test.index)
+        files = self.files_at(at)
         inexact = {id(s.after) for s in self.steps if isinstance(s, EditStep) and s.after is not None and not s.exact}
         if not files or any(state is None or id(state) in inexact for state in files.values()):
             return None

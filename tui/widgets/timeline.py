@@ -74,11 +74,11 @@ class Timeline(OptionList):
         with_file = len(files) > 1
         several_runs = len({s.run for s in steps}) > 1
         options, run = [], None
-        for s in steps:
+        for position, s in enumerate(steps, start=1):  # ids by position: a run split off keeps its steps' numbers
             if several_runs and s.run != run:
                 run = s.run
                 options.append(Option(Text(f"── run {run} ──", style="bold"), disabled=True))
-            options.append(Option(step_prompt(s, width, with_file), id=str(s.index)))
+            options.append(Option(step_prompt(s, width, with_file), id=str(position)))
         super().__init__(*options, **kwargs)
         self.border_title = f"Steps ({len(steps)})"
 
