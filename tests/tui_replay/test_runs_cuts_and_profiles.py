@@ -146,3 +146,17 @@ async def test_an_auto_submission_is_named_so_in_the_step_list_and_header(catalo
         screen.go(len(result.replay.steps))
         await pilot.pause()
         assert static_text(screen, "#budget") == "Submitted test #3"
+
+
+async def test_a_run_split_off_steps_through_by_position(catalog, fake_task):
+    second = shape(catalog, "late_result").replay.split_runs()[1]
+    app = ReplayApp(second, catalog=catalog)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        timeline = screen.query_one(Timeline)
+        for position in range(1, len(second.steps) + 1):
+            screen.go(position)
+            await pilot.pause()
+            assert screen.step is second.steps[position - 1]
+            assert timeline.get_option_at_index(timeline.highlighted).id == str(position)
+        assert screen.shown.state == scaffold_of(fake_task).edited(14, 14, "SCORE = 58.0\n")
