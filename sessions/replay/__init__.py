@@ -12,7 +12,7 @@ from the path and the file.
 
 from sessions.replay.as_json import replay_dict
 from sessions.replay.compare import Comparison, MetricRow, Row, compare, format_compare
-from sessions.replay.loader import ImportResult, ReplayError, detect_format, load_replay
+from sessions.replay.loader import ImportResult, NotAConversation, ReplayError, detect_format, load_replay
 from sessions.replay.model import (
     EDIT,
     KINDS,
@@ -33,7 +33,7 @@ from sessions.replay.render import format_replay, step_lines, write_replay
 
 __all__ = [
     "EDIT", "KINDS", "SUBMIT", "TEST", "TEXT", "UNDO",
-    "Comparison", "EditStep", "ImportResult", "MetricRow", "Replay", "ReplayError", "Row",
+    "Comparison", "EditStep", "ImportResult", "MetricRow", "NotAConversation", "Replay", "ReplayError", "Row",
     "SettingResult", "Step", "SubmitStep", "TestStep", "TextStep", "UndoStep",
     "compare", "detect_format", "format_compare", "format_replay", "load_replay", "replay_dict", "step_lines",
     "write_replay",

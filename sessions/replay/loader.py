@@ -6,9 +6,10 @@
 
 Contents are never trusted to be well formed: whatever can be read becomes
 steps, and `skipped` says what was left out and why. Only a path that is
-not there (or not readable at all), or JSON that is no conversation (an
-index of conversations, say: nothing holds `messages`), raises
-`ReplayError`, with a one-line reason.
+not there (or not readable at all) raises `ReplayError`, and JSON that is
+no conversation (an index of conversations, say: nothing holds `messages`)
+raises `NotAConversation` (a `ReplayError`); each with a one-line reason.
+Whoever reads a folder of conversations skips the latter.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ SNIFF_BYTES = 4096
 
 class ReplayError(Refused):
     """The path cannot be replayed at all (missing, unreadable, a folder with no session)."""
+
+
+class NotAConversation(ReplayError):
+    """JSON that holds no conversation (an index of conversations, say): a folder of them may have one."""
 
 
 @dataclass
@@ -115,7 +120,7 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
         raise ReplayError(f"{path} cannot be read: {exc.strerror or exc}") from None
     conv = _read_conversation(fmt, blob, str(path))
     if not conv.messages and conv.meta.get("not_a_conversation"):
-        raise ReplayError(f"{path} is not an agent conversation: {conv.meta['not_a_conversation']}")
+        raise NotAConversation(f"{path} is not an agent conversation: {conv.meta['not_a_conversation']}")
     task_id = _task_id_of(conv)
     conv.task_id = task_id
     task, why = None, None

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sessions.replay import EditStep, ReplayError, SubmitStep, TestStep, format_replay, load_replay
+from sessions.replay import EditStep, NotAConversation, SubmitStep, TestStep, format_replay, load_replay
 from tests.conftest import FAKE_FILE
 from tests.replay.conftest import FIXTURES, no_text
 
@@ -169,7 +169,7 @@ def test_a_result_logged_after_the_next_runs_prompt_stays_with_its_call(catalog,
 
 
 def test_an_index_of_conversations_is_refused(catalog):
-    with pytest.raises(ReplayError, match="is not an agent conversation: a JSON object with no 'messages' "
+    with pytest.raises(NotAConversation, match="is not an agent conversation: a JSON object with no 'messages' "
                                           r"\(its keys: conversations, count, generated\)"):
         load_replay(SHAPES / "index.json", catalog)
 
