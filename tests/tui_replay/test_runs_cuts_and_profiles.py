@@ -160,3 +160,15 @@ async def test_a_run_split_off_steps_through_by_position(catalog, fake_task):
             assert screen.step is second.steps[position - 1]
             assert timeline.get_option_at_index(timeline.highlighted).id == str(position)
         assert screen.shown.state == scaffold_of(fake_task).edited(14, 14, "SCORE = 58.0\n")
+
+
+async def test_a_multi_seed_test_shows_the_mean_and_each_seed(catalog):
+    result = shape(catalog, "multi_seed")
+    test = result.replay.tests()[0]
+    app = ReplayApp(result, catalog=catalog)
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = app.screen
+        screen.go(test.index)
+        await pilot.pause()
+        lines = static_text(screen, "#test-settings").splitlines()
+        assert "test_acc_alpha=62.00  mean of seeds (42: 60.00, 123: 61.00, 456: 65.00)" in lines[0]

@@ -180,6 +180,10 @@ def setting_line(s: SettingResult, selected: bool) -> Text:
         text.append(f" (exit {s.exit_code})", style="red")
     if s.metrics:
         text.append("  " + " ".join(f"{k}={v}" for k, v in s.metrics.items()))
+        if s.seeds:
+            first = next(iter(s.metrics))
+            each = ", ".join(f"{seed}: {m.get(first, '-')}" for seed, m in s.seeds.items())
+            text.append(f"  mean of seeds ({each})", style="dim")
     elif s.detail:
         text.append("  " + s.detail, style="dim")
     return text
