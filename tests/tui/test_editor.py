@@ -134,8 +134,10 @@ async def test_a_closed_session_is_read_only(session_factory):
         assert editor.read_only
         before = editor.text
         editor.move_cursor((13, 0))
-        await pilot.press("x", "ctrl+s")
+        await pilot.press("x", "enter", "ctrl+s")
         assert editor.text == before
+        await pilot.press("tab")  # nothing to indent: Tab moves the focus on
+        assert not editor.has_focus
 
 
 def _shown(editor) -> list[list[tuple]]:
@@ -183,3 +185,234 @@ async def test_repainting_only_the_changed_rows_shows_the_same_as_a_full_redraw(
         await check("opening a string")
         await wait_for(pilot, lambda: editor.highlighted, what="the full highlight after typing")
         await check("the full highlight (the open string colours the rows below)")
+
+
+# -- keys of a code editor (issue 16 items 1-4) --------------------------------------------------
+
+def test_indentation_rules_for_a_new_line():
+    from tui.indent import dedent_lines, indent_lines, next_line_indent
+
+    assert next_line_indent("    x = 1", 4) == 4
+    assert next_line_indent("    if x:", 4) == 8
+    assert next_line_indent("    for a in b:  # comment: here", 4) == 8
+    assert next_line_indent("    y = f(", 4) == 8
+    assert next_line_indent("        return x", 4) == 4
+    assert next_line_indent("    pass", 4) == 0
+    assert next_line_indent("  raise ValueError('x')", 4) == 0
+    assert next_line_indent("        break", 4) == 4
+    assert next_line_indent("    passage = 1", 4) == 4  # a word starting with `pass` ends nothing
+    assert next_line_indent("    s = 'a:'", 4) == 4  # a colon inside a string opens nothing
+    assert next_line_indent("      ", 4) == 6
+    assert indent_lines(["a", "", "  b"], 4) == ["    a", "", "      b"]
+    assert dedent_lines(["      a", "  b", "c", ""], 4) == ["  a", "b", "c", ""]
+
+
+def test_searching_and_line_requests():
+    from tui.find import find_all, line_problem, line_request, pick
+
+    lines = ["Noise = 1", "x = noise + NOISE", "none"]
+    assert find_all(lines, "noise") == [(0, 0), (1, 4), (1, 12)]  # no capital: case ignored
+    assert find_all(lines, "NOISE") == [(1, 12)]  # a capital: case matters
+    assert find_all(lines, "") == []
+    matches = find_all(lines, "noise")
+    assert pick(matches, (1, 4)) == 2 and pick(matches, (1, 4), inclusive=True) == 1
+    assert pick(matches, (1, 12)) == 0  # wraps to the top
+    assert pick(matches, (0, 0), forward=False) == 2  # and to the bottom
+    assert pick([], (0, 0)) is None
+    assert line_request(":42") == 42 and line_request(" : 7 ") == 7 and line_request("42") is None
+    assert line_problem(3, 3) is None
+    assert line_problem(4, 3) == "there is no line 4: the file has lines 1-3"
+
+
+def test_compile_errors_name_file_line_column_and_message():
+    from tui.syntax_check import compile_error
+
+    assert compile_error("a.py", "x = 1\n") is None
+    assert compile_error("a.txt", "x = = 1\n") is None
+    problem = compile_error("pkg/a.py", "x = 1\ny = = 2\n")
+    assert (problem.path, problem.line, problem.column, problem.message) == ("pkg/a.py", 2, 5, "invalid syntax")
+    assert str(problem) == "pkg/a.py, line 2, column 5: invalid syntax"
+    indent = compile_error("a.py", "if x:\ny = 1\n")
+    assert indent.line == 2 and "indented block" in indent.message
+
+
+async def test_tab_indents_and_shift_tab_dedents_the_line_or_the_selection(session_factory):
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = editor_of(app)
+        original = editor.text
+        editor.move_cursor((13, 5))  # "SCORE| = 50.0"
+        await pilot.press("tab")
+        assert editor.document[13] == "SCORE    = 50.0"  # to the next tab stop, at the cursor
+        assert editor.has_focus  # Tab no longer moves the focus out of the editor
+        await pilot.press("ctrl+z")
+        editor.selection = ((13, 2), (15, 3))  # lines 14-16
+        await pilot.press("tab")
+        assert [editor.document[r] for r in (13, 14, 15)] == ["    SCORE = 50.0", "    CRASH_AT = None", "    NOISE = 0.0"]
+        assert editor.selection == ((13, 6), (15, 7))  # the selection moves with its text
+        await pilot.press("shift+tab", "shift+tab")  # the second has nothing left to remove
+        assert editor.text == original
+        editor.move_cursor((14, 0))
+        await pilot.press("tab")
+        assert editor.document[14] == "    CRASH_AT = None"
+        await pilot.press("shift+tab")  # no selection: the cursor's line
+        assert editor.document[14] == "CRASH_AT = None"
+        # A selection ending at column 0 of a line leaves that line alone.
+        editor.selection = ((13, 0), (15, 0))
+        await pilot.press("tab")
+        assert editor.document[13].startswith("    SCORE") and editor.document[15] == "NOISE = 0.0"
+        await pilot.press("ctrl+z")  # one undo step per indent
+        assert editor.text == original
+        # The guard: a selection that reaches a fixed line is not indented at all.
+        editor.selection = ((12, 0), (14, 3))  # lines 13-15; line 13 is fixed
+        await pilot.press("tab", "shift+tab")
+        await pilot.pause()
+        assert editor.text == original and editor.ranges == (LineRange(14, 16),)
+        assert any("line 13 is fixed" in n for n in notifications(app) if n.startswith("Edit refused"))
+
+
+async def test_enter_keeps_the_indentation_and_follows_blocks(session_factory):
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = editor_of(app)
+        editor.move_cursor((15, len(editor.document[15])))  # end of line 16, the last editable one
+        await pilot.press("enter", *"if NOISE:", "enter", *"for i in range(2):", "enter", *"x = i", "enter",
+                          *"continue", "enter", "enter", *"y = 1")
+        assert editor.text.splitlines()[15:22] == [
+            "NOISE = 0.0",
+            "if NOISE:",
+            "    for i in range(2):",
+            "        x = i",
+            "        continue",
+            "",  # the line Enter left holding only spaces is emptied
+            "    y = 1",
+        ]
+        assert editor.ranges == (LineRange(14, 22),)
+        # Enter in the middle of an indented line: the rest starts at the indentation.
+        editor.move_cursor((18, len("        x =")))
+        await pilot.press("enter")
+        assert editor.document[18] == "        x =" and editor.document[19] == "        i"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert session.file_state(PATH).lines[16:20] == ("if NOISE:", "    for i in range(2):", "        x =", "        i")
+
+
+async def test_saving_code_that_does_not_compile_says_where_and_still_journals_it(session_factory):
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = editor_of(app)
+        editor.move_cursor((13, len("SCORE =")))
+        await pilot.press(*" =", "ctrl+s")  # SCORE = = 50.0
+        await pilot.pause()
+        assert session.state.edits == 1  # the edit is journaled all the same
+        assert session.file_state(PATH).lines[13] == "SCORE = = 50.0"
+        warned = [n for n in notifications(app) if n.startswith("Saved, but it does not compile")]
+        assert warned and "fake/fake_driver.py, line 14, column 9: invalid syntax" in warned[0]
+        assert "14: SCORE = = 50.0" in warned[0]
+        pane = app.main.query_one("#editor-pane")
+        assert "✗ line 14: invalid syntax" in str(pane.border_title)  # stays in view after the notice
+        await pilot.press("backspace", "backspace", "ctrl+s")
+        await pilot.pause()
+        assert session.state.edits == 2 and editor.compile_problem is None
+        assert "✗" not in str(pane.border_title)
+
+
+async def test_find_in_the_file_and_go_to_a_line(session_factory):
+    from textual.widgets import Input
+
+    from tui.widgets.find_bar import FindBar
+
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = editor_of(app)
+        lines = editor.document.lines
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindBar), what="the find bar")
+        await pilot.press(*"noise")  # incremental, from the cursor (line 14); case ignored
+        hits = [(r, c) for r, line in enumerate(lines) for c in range(len(line)) if line[c:c + 5].lower() == "noise"]
+        assert len(hits) == 2
+        assert editor.selection == (hits[0], (hits[0][0], hits[0][1] + 5)) and hits[0][0] == 15
+        status = app.screen.query_one("#find-status")
+        assert str(status.render()) == f"1 of {len(hits)}"
+        await pilot.press("enter")
+        assert editor.selection.start == hits[1]
+        await pilot.press("down")  # next: past the last, wraps to the first
+        assert editor.selection.start == hits[0]
+        await pilot.press("up")  # previous: before the first, wraps to the last
+        assert editor.selection.start == hits[1]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert editor.has_focus and editor.selected_text.lower() == "noise"
+        await pilot.press("ctrl+f")  # the last search comes back, selected for retyping
+        await wait_for(pilot, lambda: isinstance(app.screen, FindBar))
+        assert app.screen.query_one(Input).value == "noise"
+        await pilot.press(*"zzz")  # typing replaces the selected search text
+        assert "no match for 'zzz'" in str(app.screen.query_one("#find-status").render())
+        await pilot.press("ctrl+a", "ctrl+k", *":20", "enter")  # :N in the find bar goes to line N
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert editor.cursor_location == (19, 0)
+        await pilot.press("alt+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindBar))
+        await pilot.press(*"x9x99", "enter")  # only digits are taken
+        assert app.screen.query_one(Input).value == "999"
+        assert "there is no line 999" in str(app.screen.query_one("#find-status").render())
+        await pilot.press("backspace", "backspace", "enter")
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert editor.cursor_location == (8, 0) and not editor.dirty  # line 9; nothing was typed into the file
+
+
+async def test_pane_keys_move_the_focus_and_mark_the_focused_pane(session_factory):
+    from textual.widgets._tabbed_content import ContentTabs
+
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        main, editor = app.main, editor_of(app)
+        task, runs = main.query_one("#task"), main.query_one("#runs")
+        tabs = runs.query_one(ContentTabs)
+        unmarked = tabs.styles.background
+        assert editor.has_focus and main.query_one("#editor-pane").has_pseudo_class("focus-within")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert runs in main.focused.ancestors_with_self
+        assert tabs.styles.background != unmarked  # the logs' tab bar is marked
+        await pilot.press("ctrl+n")
+        assert main.focused is task
+        task_mark = task.styles.border_right
+        await pilot.press("ctrl+n")
+        assert editor.has_focus and task.styles.border_right != task_mark
+        assert tabs.styles.background == unmarked
+        await pilot.press("ctrl+p")
+        assert main.focused is task
+        await pilot.press("f2", "ctrl+n", "ctrl+n")  # a hidden pane is skipped
+        assert runs in main.focused.ancestors_with_self
+        await pilot.press("ctrl+n", "escape")  # escape leaves the editor
+        assert not editor.has_focus
+        await pilot.press("ctrl+n")
+        assert editor.has_focus
+        await pilot.press("f6")
+        assert any("logs only (editor hidden)" in n for n in notifications(app))
+        await pilot.press("f6")
+        assert any("editor only (logs hidden)" in n for n in notifications(app))
+        assert not editor.dirty  # none of these keys typed anything
+
+
+def test_help_names_every_key_the_footer_and_editor_bind():
+    from tui.app import MlsBenchApp
+    from tui.screens.help import HELP
+    from tui.screens.main import MainScreen
+    from tui.widgets.editor import GuardedEditor
+
+    keys = {key for cls in (MlsBenchApp, MainScreen, GuardedEditor) for b in cls.BINDINGS for key in b.key.split(",")}
+    missing = [key for key in sorted(keys) if f"**{key}**" not in HELP.replace("**F", "**f")]
+    assert not missing, f"keys bound but not in the help: {missing}"
+    assert "move between panes" not in HELP.split("## In the editor")[0]  # Tab indents; it is no pane key
