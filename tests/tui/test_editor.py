@@ -312,7 +312,7 @@ async def test_saving_code_that_does_not_compile_says_where_and_still_journals_i
         await pilot.pause()
         assert session.state.edits == 1  # the edit is journaled all the same
         assert session.file_state(PATH).lines[13] == "SCORE = = 50.0"
-        warned = [n for n in notifications(app) if n.startswith("Saved, but it does not compile")]
+        warned = [n for n in notifications(app) if n.startswith("Does not compile")]
         assert warned and "fake/fake_driver.py, line 14, column 9: invalid syntax" in warned[0]
         assert "14: SCORE = = 50.0" in warned[0]
         pane = app.main.query_one("#editor-pane")
@@ -321,6 +321,12 @@ async def test_saving_code_that_does_not_compile_says_where_and_still_journals_i
         await pilot.pause()
         assert session.state.edits == 2 and editor.compile_problem is None
         assert "✗" not in str(pane.border_title)
+        # Text from the engine (an undo here; a save in $EDITOR takes the same way) is checked too.
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert session.file_state(PATH).lines[13] == "SCORE = = 50.0"
+        assert len([n for n in notifications(app) if n.startswith("Does not compile")]) == 2
+        assert "✗ line 14: invalid syntax" in str(pane.border_title)
 
 
 async def test_find_in_the_file_and_go_to_a_line(session_factory):

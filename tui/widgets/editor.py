@@ -158,6 +158,7 @@ class GuardedEditor(TextArea):
     def show_saved(self, text: str, ranges: Sequence[LineRange], keep_cursor: bool = True) -> None:
         """Show the engine's text and ranges; clears the edit history."""
         cursor = self.cursor_location
+        changed = text != self.saved_text
         self.tracker.ranges = tuple(ranges)
         self.saved_text = text
         self._loading = True
@@ -170,7 +171,7 @@ class GuardedEditor(TextArea):
             self.move_cursor((row, min(cursor[1], len(self.document[row]))))
         else:
             self.move_cursor(self.first_editable_location(), center=True)
-        self.compile_problem = compile_error(self.path, text)
+        self._check_compiles(announce=changed and not self.read_only)  # e.g. saved in $EDITOR, or an undo
         self._update_dirty()
 
     def load_text(self, text: str) -> None:
@@ -197,12 +198,19 @@ class GuardedEditor(TextArea):
         if ranges is not None and tuple(ranges) != self.tracker.ranges:
             self.tracker.ranges = tuple(ranges)
             self._forget_all()
-        self.compile_problem = problem = compile_error(self.path, self.text)
-        if problem is not None:
-            code = self.document[problem.line - 1] if problem.line <= self.document.line_count else ""
-            self.notify(f"{problem}\n{problem.line}: {code.strip()}", title="Saved, but it does not compile",
-                        severity="warning", timeout=10)
+        self._check_compiles(announce=True)
         self._update_dirty()
+
+    def _check_compiles(self, announce: bool) -> None:
+        """Keep `compile_problem` (shown in the legend) current; `announce` it in a notice too."""
+        self.compile_problem = problem = compile_error(self.path, self.text)
+        if problem is None or not announce:
+            return
+        code = self.document[problem.line - 1].strip() if problem.line <= self.document.line_count else ""
+        self.notify(
+            f"{problem}\n{problem.line}: {code}\nThe change is saved (journaled); a test is refused until it compiles.",
+            title="Does not compile", severity="warning", timeout=10,
+        )
 
     # -- the guard ----------------------------------------------------------------------
     def _verdict(self, start: tuple[int, int], end: tuple[int, int], text: str) -> Verdict:
