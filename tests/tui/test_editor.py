@@ -407,8 +407,12 @@ async def test_pane_keys_move_the_focus_and_mark_the_focused_pane(session_factor
         assert editor.has_focus
         await pilot.press("f6")
         assert any("logs only (editor hidden)" in n for n in notifications(app))
+        await pilot.pause()
+        assert runs in main.focused.ancestors_with_self  # the focus left the hidden editor for the logs
         await pilot.press("f6")
         assert any("editor only (logs hidden)" in n for n in notifications(app))
+        await pilot.pause()
+        assert editor.has_focus
         assert not editor.dirty  # none of these keys typed anything
 
 

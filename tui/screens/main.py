@@ -794,6 +794,17 @@ class MainScreen(Screen):
         self._layout = (self._layout + 1) % len(LAYOUTS)
         work_area.add_class(f"layout-{LAYOUTS[self._layout]}")
         self.notify(f"Layout: {LAYOUT_NAMES[LAYOUTS[self._layout]]} · F6 for the next one", timeout=3)
+        self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        """A layout that hid the focused pane: the focus goes to one on screen, the editor first."""
+        if self.focused is not None:
+            return
+        editor = self.active_editor()
+        if editor is not None and editor in self.focus_chain:
+            editor.focus()
+        else:
+            self.action_focus_pane(1)
 
     def action_focus_pane(self, step: int) -> None:
         """ctrl+n / ctrl+p: the focus to the next / previous pane on screen (task, editor, logs)."""
