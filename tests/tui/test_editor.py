@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from textual import events
 
 from tasks.spec import LineRange
@@ -15,12 +17,18 @@ def editor_of(app):
     return app.main.active_editor()
 
 
+@asynccontextmanager
+async def editing(session, size=(100, 30)):
+    """The app on `session`, settled, with its editor."""
+    app = make_app(session)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        yield app, pilot, editor_of(app)
+
+
 async def test_cursor_starts_in_the_editable_range(session_factory):
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         assert editor.has_focus
         assert editor.cursor_location == (13, 0)
         assert editor.ranges == (LineRange(14, 16),)
@@ -29,10 +37,7 @@ async def test_cursor_starts_in_the_editable_range(session_factory):
 async def test_typing_pasting_cutting_and_deleting_on_a_locked_line_change_nothing(session_factory):
     session = session_factory()
     disk_before = session.disk_text(PATH)
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         before = editor.text
         editor.move_cursor((9, 3))  # line 10: "import sys"
         await pilot.press("x", "enter", "tab", "backspace", "delete")
@@ -65,10 +70,7 @@ async def test_typing_pasting_cutting_and_deleting_on_a_locked_line_change_nothi
 
 async def test_typing_inside_the_range_moves_it_and_saving_applies_it_to_the_engine(session_factory):
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         editor.move_cursor((15, len(editor.document[15])))  # end of line 16 "NOISE = 0.0"
         await pilot.press("enter", *"EXTRA = 1")
         app.post_message(events.Paste("\nMORE = 2"))
@@ -93,10 +95,7 @@ async def test_typing_inside_the_range_moves_it_and_saving_applies_it_to_the_eng
 async def test_undo_restores_typing_then_the_last_saved_edit(session_factory):
     session = session_factory()
     original = session.file_state(PATH).text
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         editor.move_cursor((13, len(editor.document[13])))  # end of "SCORE = 50.0"
         await pilot.press("0")
         await pilot.press("ctrl+s")
@@ -126,11 +125,8 @@ async def test_a_closed_session_is_read_only(session_factory):
     session = session_factory()
     session.test()
     session.submit(1)
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+    async with editing(session) as (app, pilot, editor):
         await pilot.press("escape")  # the final table is shown first
-        editor = editor_of(app)
         assert editor.read_only
         before = editor.text
         editor.move_cursor((13, 0))
@@ -156,10 +152,7 @@ def _redrawn(editor) -> list[list[tuple]]:
 
 async def test_repainting_only_the_changed_rows_shows_the_same_as_a_full_redraw(session_factory):
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         await wait_for(pilot, lambda: editor.highlighted, what="the first highlight")
         editor.move_cursor((15, len(editor.document[15])))  # end of line 16, the last editable one
 
@@ -238,10 +231,7 @@ def test_compile_errors_name_file_line_column_and_message():
 
 async def test_tab_indents_and_shift_tab_dedents_the_line_or_the_selection(session_factory):
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         original = editor.text
         editor.move_cursor((13, 5))  # "SCORE| = 50.0"
         await pilot.press("tab")
@@ -275,10 +265,7 @@ async def test_tab_indents_and_shift_tab_dedents_the_line_or_the_selection(sessi
 
 async def test_enter_keeps_the_indentation_and_follows_blocks(session_factory):
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         editor.move_cursor((15, len(editor.document[15])))  # end of line 16, the last editable one
         await pilot.press("enter", *"if NOISE:", "enter", *"for i in range(2):", "enter", *"x = i", "enter",
                           *"continue", "enter", "enter", *"y = 1")
@@ -303,10 +290,7 @@ async def test_enter_keeps_the_indentation_and_follows_blocks(session_factory):
 
 async def test_saving_code_that_does_not_compile_says_where_and_still_journals_it(session_factory):
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         editor.move_cursor((13, len("SCORE =")))
         await pilot.press(*" =", "ctrl+s")  # SCORE = = 50.0
         await pilot.pause()
@@ -335,10 +319,7 @@ async def test_find_in_the_file_and_go_to_a_line(session_factory):
     from tui.widgets.find_bar import FindBar
 
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        editor = editor_of(app)
+    async with editing(session) as (app, pilot, editor):
         lines = editor.document.lines
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, FindBar), what="the find bar")
@@ -379,10 +360,8 @@ async def test_pane_keys_move_the_focus_and_mark_the_focused_pane(session_factor
     from textual.widgets._tabbed_content import ContentTabs
 
     session = session_factory()
-    app = make_app(session)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause()
-        main, editor = app.main, editor_of(app)
+    async with editing(session, size=(120, 36)) as (app, pilot, editor):
+        main = app.main
         task, runs = main.query_one("#task"), main.query_one("#runs")
         tabs = runs.query_one(ContentTabs)
         unmarked = tabs.styles.background
