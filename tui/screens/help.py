@@ -35,7 +35,7 @@ HELP = """\
 | **enter** | new line at the same indentation; one level deeper after a line ending in `:` or an open bracket, one less after `return`, `pass`, `raise`, `continue`, `break` |
 | **ctrl+f** | find in the file (case matters only when the text has a capital): **enter** or **↓** next match, **↑** previous, `:N` goes to line N, **escape** closes |
 | **alt+g** | go to a line |
-| **escape** | leave the editor (the focus moves on; **ctrl+n** comes back) |
+| **escape** | leave the editor (the focus moves to the next widget; **ctrl+n** / **ctrl+p** move between panes) |
 
 Outside the editor, **tab** / **shift+tab** move the focus between widgets, and
 **m** in a log pane plots the next metric.
