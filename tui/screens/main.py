@@ -787,6 +787,7 @@ class MainScreen(Screen):
 
     def action_toggle_task(self) -> None:
         self.query_one(TaskPane).toggle_class("collapsed")
+        self.call_after_refresh(self._refocus)
 
     def action_cycle_layout(self) -> None:
         work_area = self.query_one("#work")
@@ -797,7 +798,7 @@ class MainScreen(Screen):
         self.call_after_refresh(self._refocus)
 
     def _refocus(self) -> None:
-        """A layout that hid the focused pane: the focus goes to one on screen, the editor first."""
+        """F2 or F6 hid the focused pane: the focus goes to one on screen, the editor first."""
         if self.focused is not None:
             return
         editor = self.active_editor()
