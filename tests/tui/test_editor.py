@@ -9,6 +9,7 @@ from textual import events
 from tasks.spec import LineRange
 from tests.pilot import wait_for
 from tests.tui.conftest import make_app, notifications
+from tui.widgets.editor import GuardedEditor
 
 PATH = "fake/fake_driver.py"  # editable lines 14-16 (rows 13-15)
 
@@ -408,3 +409,22 @@ def test_help_names_every_key_the_footer_and_editor_bind():
     missing = [key for key in sorted(keys) if f"**{key}**" not in HELP.replace("**F", "**f")]
     assert not missing, f"keys bound but not in the help: {missing}"
     assert "| **tab** | indent" in HELP and "| **ctrl+n** / **ctrl+p** | focus the next / previous pane" in HELP
+
+
+async def test_enter_after_a_fixed_line_of_spaces_leaves_it_as_it_is():
+    from textual.app import App
+
+    text = "a = 1\n    \nb = 2\n"
+    lines = text.splitlines()
+    editor = GuardedEditor("x.py", text, lines, (LineRange(3, 3),), cursor_blink=False)
+
+    class One(App):
+        def compose(self):
+            yield editor
+
+    async with One().run_test(size=(60, 10)) as pilot:
+        editor.focus()
+        editor.move_cursor((1, 4))  # the end of line 2, fixed, only spaces
+        await pilot.press("enter")
+        assert editor.text == "a = 1\n    \n    \nb = 2\n"  # a line opened at the start of the range
+        assert editor.ranges == (LineRange(3, 4),)

@@ -306,13 +306,15 @@ class GuardedEditor(TextArea):
         self.selection = Selection(moved(start), moved(end))
 
     def _newline(self) -> None:
-        """Enter: the new line starts at the indentation tui.indent asks for; a line left
-        holding only spaces is emptied, and spaces after the cursor are not carried down."""
+        """Enter: the new line starts at the indentation tui.indent asks for, and spaces
+        after the cursor are not carried down."""
         top, bottom = sorted(self.selection)
         before = self.document[top[0]][: top[1]]
         after = self.document[bottom[0]][bottom[1]:]
         indent = next_line_indent(before, self.indent_width)
-        start = (top[0], 0) if before and not before.strip() else top
+        # Empty a line left holding only spaces, unless it is fixed (it must stay as it is).
+        blank = before and not before.strip() and self.tracker.is_editable_row(top[0])
+        start = (top[0], 0) if blank else top
         end = (bottom[0], bottom[1] + leading_spaces(after))
         self._replace_via_keyboard("\n" + " " * indent, start, end)
 
