@@ -64,6 +64,25 @@ def test_budget_counter_and_streaming_metrics_in_a_real_terminal(tmp_path):
     tmux.run("new-session", "-d", "-s", tmux.socket, "-x", "120", "-y", "36", command)
     try:
         tmux.wait_for("Tests ●●● 3 of 3 left", "fake-task · Fake task for engine tests", timeout=30)
+        # The editor keys as a code editor does (issue 16 items 1, 2): the cursor starts on line 14.
+        tmux.keys("Down", "Down", "C-e")
+        # Cursor keys are bindings, run after the key has bubbled up; Enter and text go straight
+        # to the editor and could overtake them when sent in one burst (no person types that fast).
+        time.sleep(0.5)
+        tmux.keys("Enter")  # a new line after "NOISE = 0.0" (line 16)
+        tmux.keys("-l", "if NOISE:")
+        tmux.keys("Enter")
+        tmux.keys("-l", "pass")
+        tmux.wait_for("18┃     pass")  # one level deeper after the colon
+        tmux.keys("Enter")
+        tmux.keys("-l", "EXTRA = 1")
+        tmux.wait_for("19┃ EXTRA = 1")  # one level less after pass
+        tmux.keys("C-a", "Tab")
+        tmux.wait_for("19┃     EXTRA = 1")  # Tab indents; the focus stays in the editor
+        tmux.keys("BTab")
+        tmux.wait_for("19┃ EXTRA = 1")  # shift+Tab dedents
+        tmux.keys("C-s")
+        tmux.wait_for("Saved (journaled)")
         tmux.keys("F5")
         tmux.wait_for("Run test #1?", "spends 1 of your 3 remaining")
         tmux.keys("Enter")

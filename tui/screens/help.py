@@ -13,7 +13,7 @@ HELP = """\
 
 | key | what it does |
 |---|---|
-| **ctrl+s** | save the editor: the change is applied to the session (journaled) |
+| **ctrl+s** | save the editor: the change is applied to the session (journaled); code that does not compile is still saved, and the file, line, column and error are shown |
 | **ctrl+z** / **ctrl+y** | undo / redo typing; with nothing unsaved, ctrl+z undoes the last saved edit |
 | **F5** or **ctrl+t** | run a test (a dialog shows what it spends first) |
 | **F8** or **ctrl+b** | cancel the running test (it is not refunded) |
@@ -21,9 +21,24 @@ HELP = """\
 | **F4** or **ctrl+o** | open the file in `$EDITOR`; on return the change is checked |
 | **F3** or **ctrl+l** | leaderboard (one profile at a time) |
 | **F2** | show or hide the task description |
-| **F7** | next tab of the log panel (settings, History) · **F6**: layout (even, logs large, editor large) |
-| **tab** / **shift+tab** | move between panes; **m** in a log pane: plot the next metric |
+| **F6** | next layout: editor and logs → logs only (editor hidden) → editor only (logs hidden) |
+| **F7** | next tab of the log panel (settings, History) |
+| **ctrl+n** / **ctrl+p** | focus the next / previous pane (task, editor, logs); the focused pane is marked in the accent colour |
 | **F1** | this help · **ctrl+q** quit |
+
+## In the editor
+
+| key | what it does |
+|---|---|
+| **tab** | indent: spaces to the next tab stop, or every selected line one level (4 spaces) deeper |
+| **shift+tab** | dedent the cursor's line, or every selected line, one level |
+| **enter** | new line at the same indentation; one level deeper after a line ending in `:` or an open bracket, one less after `return`, `pass`, `raise`, `continue`, `break` |
+| **ctrl+f** | find in the file (case matters only when the text has a capital): **enter** or **↓** next match, **↑** previous, `:N` goes to line N, **escape** closes |
+| **alt+g** | go to a line |
+| **escape** | leave the editor (the focus moves to the next widget; **ctrl+n** / **ctrl+p** move between panes) |
+
+Outside the editor, **tab** / **shift+tab** move the focus between widgets, and
+**m** in a log pane plots the next metric.
 
 # The rules (as the agents had them)
 

@@ -54,6 +54,7 @@ HEADER_INTERVAL = 1.0
 DRAIN_HZ = 10  # engine events are drained into the widgets this often
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 LAYOUTS = ("even", "logs", "editor")
+LAYOUT_NAMES = {"even": "editor and logs", "logs": "logs only (editor hidden)", "editor": "editor only (logs hidden)"}
 LINE_EDITORS = {"vi", "vim", "nvim", "nano", "emacs", "micro", "kak", "hx", "helix", "joe", "jed", "mg"}
 
 
@@ -74,13 +75,15 @@ class MainScreen(Screen):
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("f5,ctrl+t", "test", "Test", priority=True),
         Binding("f8,ctrl+b", "cancel_run", "Cancel", priority=True),
-        Binding("ctrl+z", "undo_edit", "Undo"),
+        Binding("ctrl+z", "undo_edit", "Undo", show=False),  # F1 lists it: the footer is full at 100 columns
         Binding("f4,ctrl+o", "external_editor", "$EDITOR", priority=True),
         Binding("f9,ctrl+g", "submit", "Submit", priority=True),
         Binding("f3,ctrl+l", "leaderboard", "Board", priority=True),
         Binding("f2", "toggle_task", "Task", priority=True),
         Binding("f7", "next_run_tab", "Logs", priority=True),
         Binding("f6", "cycle_layout", "Layout", priority=True, show=False),
+        Binding("ctrl+n", "focus_pane(1)", "Pane", tooltip="Focus the next pane", priority=True),
+        Binding("ctrl+p", "focus_pane(-1)", "Previous pane", priority=True, show=False),
     ]
 
     def __init__(self) -> None:
@@ -784,13 +787,38 @@ class MainScreen(Screen):
 
     def action_toggle_task(self) -> None:
         self.query_one(TaskPane).toggle_class("collapsed")
+        self.call_after_refresh(self._refocus)
 
     def action_cycle_layout(self) -> None:
         work_area = self.query_one("#work")
         work_area.remove_class(f"layout-{LAYOUTS[self._layout]}")
         self._layout = (self._layout + 1) % len(LAYOUTS)
         work_area.add_class(f"layout-{LAYOUTS[self._layout]}")
-        self.notify(f"layout: {LAYOUTS[self._layout]}", timeout=2)
+        self.notify(f"Layout: {LAYOUT_NAMES[LAYOUTS[self._layout]]} · F6 for the next one", timeout=3)
+        self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        """F2 or F6 hid the focused pane: the focus goes to one on screen, the editor first."""
+        if self.focused is not None:
+            return
+        editor = self.active_editor()
+        if editor is not None and editor in self.focus_chain:
+            editor.focus()
+        else:
+            self.action_focus_pane(1)
+
+    def action_focus_pane(self, step: int) -> None:
+        """ctrl+n / ctrl+p: the focus to the next / previous pane on screen (task, editor, logs)."""
+        runs = self.query_one("#runs", TabbedContent)
+        chain = self.focus_chain  # displayed widgets only: a hidden pane is skipped
+        panes = [p for p in (self.query_one(TaskPane), self.query_one("#editor-pane"), runs.active_pane or runs)
+                 if any(w is p or p in w.ancestors for w in chain)]
+        if not panes:
+            return
+        focused = self.focused
+        current = next((i for i, p in enumerate(panes) if focused is not None and (focused is p or p in focused.ancestors)), -1 if step > 0 else 0)
+        pane = panes[(current + step) % len(panes)]
+        next(w for w in chain if w is pane or pane in w.ancestors).focus()
 
     def action_next_run_tab(self) -> None:
         runs = self.query_one("#runs", TabbedContent)

@@ -6,6 +6,12 @@ those are guarded here too. Every edit is checked at the line level against
 the editable ranges (tui.guard) before it touches the buffer; the ranges then
 move as the engine would move them. Saving hands the whole text to
 Session.replace_text, which journals one edit per changed range.
+
+It keys as a code editor: Tab / shift+Tab indent / dedent the line or the
+selected lines, Enter keeps the indentation (tui.indent), ctrl+f searches and
+alt+g goes to a line (tui.widgets.find_bar). Indenting is an edit like any
+other, so it too is refused on fixed lines. A save that does not compile says
+where and why, in a notice and in the legend above the editor.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -26,7 +32,10 @@ from textual.widgets.text_area import Edit, EditResult, Selection
 from tasks.spec import LineRange
 from tui.guard import RangeTracker, Verdict, check_edit
 from tui.highlight import Highlights, highlight, highlight_lines, lexer_for
+from tui.indent import dedent_lines, indent_lines, leading_spaces, next_line_indent
 from tui.model import editable_ranges_text
+from tui.syntax_check import CompileError, compile_error
+from tui.widgets.find_bar import FindBar
 
 EDITABLE_MARK = "┃"
 LOCKED_MARK = "│"
@@ -58,8 +67,14 @@ class GuardedEditor(TextArea):
     selection = reactive(Selection(), init=False, always_update=True, repaint=False)
 
     BINDINGS = [
-        Binding("ctrl+z", "undo", "Undo"),
+        Binding("ctrl+z", "undo", "Undo", show=False),
         Binding("ctrl+y", "redo", "Redo", show=False),
+        # The editor's Tab beats the screen's (which moves the focus); escape leaves the editor.
+        Binding("tab", "indent", "Indent", show=False),
+        Binding("shift+tab", "dedent", "Dedent", show=False),
+        Binding("escape", "app.focus_next", "Leave editor", show=False),
+        Binding("ctrl+f", "find", "Find", show=False),  # F1 lists it: the footer is full at 100 columns
+        Binding("alt+g", "go_to_line", "Go to line", show=False),
     ]
 
     class Refused(Message):
@@ -103,12 +118,14 @@ class GuardedEditor(TextArea):
         self._highlight_timer = None
         self._gutter_seen = 0  # the gutter width the cached line renders were drawn with
         self._ready = False  # mounted: timers and workers may start
+        self.compile_problem: CompileError | None = compile_error(path, text)
+        self.last_search = ""
         super().__init__(
             text,
             id=id,
             language=None,
             soft_wrap=False,
-            tab_behavior="indent",
+            tab_behavior="focus",  # TextArea would only insert spaces: Tab is bound to action_indent
             show_line_numbers=True,
             show_cursor=True,
         )
@@ -141,6 +158,7 @@ class GuardedEditor(TextArea):
     def show_saved(self, text: str, ranges: Sequence[LineRange], keep_cursor: bool = True) -> None:
         """Show the engine's text and ranges; clears the edit history."""
         cursor = self.cursor_location
+        changed = text != self.saved_text
         self.tracker.ranges = tuple(ranges)
         self.saved_text = text
         self._loading = True
@@ -153,6 +171,7 @@ class GuardedEditor(TextArea):
             self.move_cursor((row, min(cursor[1], len(self.document[row]))))
         else:
             self.move_cursor(self.first_editable_location(), center=True)
+        self._check_compiles(announce=changed and not self.read_only)  # e.g. saved in $EDITOR, or an undo
         self._update_dirty()
 
     def load_text(self, text: str) -> None:
@@ -173,11 +192,25 @@ class GuardedEditor(TextArea):
         self._update_dirty()
 
     def mark_saved(self, ranges: Sequence[LineRange] | None = None) -> None:
+        """The engine took the text (journaled); say at once if it does not compile,
+        rather than when a test is refused for it."""
         self.saved_text = self.text
         if ranges is not None and tuple(ranges) != self.tracker.ranges:
             self.tracker.ranges = tuple(ranges)
             self._forget_all()
+        self._check_compiles(announce=True)
         self._update_dirty()
+
+    def _check_compiles(self, announce: bool) -> None:
+        """Keep `compile_problem` (shown in the legend) current; `announce` it in a notice too."""
+        self.compile_problem = problem = compile_error(self.path, self.text)
+        if problem is None or not announce:
+            return
+        code = self.document[problem.line - 1].strip() if problem.line <= self.document.line_count else ""
+        self.notify(
+            f"{problem}\n{problem.line}: {code}\nThe change is saved (journaled); a test is refused until it compiles.",
+            title="Does not compile", severity="warning", timeout=10,
+        )
 
     # -- the guard ----------------------------------------------------------------------
     def _verdict(self, start: tuple[int, int], end: tuple[int, int], text: str) -> Verdict:
@@ -223,6 +256,97 @@ class GuardedEditor(TextArea):
             self._pending_shift = None
         self._update_dirty()
         return result
+
+    # -- keys of a code editor -----------------------------------------------------------------
+    def action_indent(self) -> None:
+        """Tab: spaces to the next tab stop at the cursor; with lines selected, indent them.
+        A read-only editor has nothing to indent: Tab moves the focus on, as elsewhere."""
+        if self.read_only:
+            self.screen.focus_next()
+            return
+        start, end = self.selection
+        if start == end:
+            self._replace_via_keyboard(" " * self._find_columns_to_next_tab_stop(), start, end)
+        else:
+            self._shift_lines(deeper=True)
+
+    def action_dedent(self) -> None:
+        """shift+Tab: the cursor's line, or the selected lines, one level shallower."""
+        if self.read_only:
+            self.screen.focus_previous()
+            return
+        self._shift_lines(deeper=False)
+
+    def _shift_lines(self, deeper: bool) -> None:
+        start, end = self.selection
+        first, last = sorted((start[0], end[0]))
+        if last > first and max(start, end)[1] == 0:  # a selection that ends at column 0 leaves that line
+            last -= 1
+        old = [self.document[row] for row in range(first, last + 1)]
+        new = indent_lines(old, self.indent_width) if deeper else dedent_lines(old, self.indent_width)
+        if new == old:
+            return
+        top, bottom = (first, 0), (last, len(old[-1]))
+        text = "\n".join(new)
+        verdict = self._verdict(top, bottom, text)
+        if not verdict.allowed:
+            self._refuse(verdict.message)
+            return
+        self.history.checkpoint()  # one undo step of its own
+        self.edit(Edit(text, top, bottom, maintain_selection_offset=False))
+        self.history.checkpoint()
+
+        def moved(location: tuple[int, int]) -> tuple[int, int]:
+            row, column = location
+            if not first <= row <= last:
+                return location
+            shift = len(new[row - first]) - len(old[row - first])
+            return (row, max(column + shift, 0) if column else 0)
+
+        self.selection = Selection(moved(start), moved(end))
+
+    def _newline(self) -> None:
+        """Enter: the new line starts at the indentation tui.indent asks for, and spaces
+        after the cursor are not carried down."""
+        top, bottom = sorted(self.selection)
+        before = self.document[top[0]][: top[1]]
+        after = self.document[bottom[0]][bottom[1]:]
+        indent = next_line_indent(before, self.indent_width)
+        # Empty a line left holding only spaces, unless it is fixed (it must stay as it is).
+        blank = before and not before.strip() and self.tracker.is_editable_row(top[0])
+        start = (top[0], 0) if blank else top
+        end = (bottom[0], bottom[1] + leading_spaces(after))
+        self._replace_via_keyboard("\n" + " " * indent, start, end)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # An alt+letter reaches the app as the letter with alt: it is a key binding (alt+g), never text.
+        return not key.startswith("alt+") and super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls TextArea._on_key after this one unless the default is prevented.
+        if event.key.startswith("alt+"):
+            event.prevent_default()
+        elif event.key == "enter" and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            self._newline()
+
+    def action_find(self) -> None:
+        self.app.push_screen(FindBar(self, "find"))
+
+    def action_go_to_line(self) -> None:
+        self.app.push_screen(FindBar(self, "line"))
+
+    def show_match(self, location: tuple[int, int], length: int) -> None:
+        row, column = location
+        self.selection = Selection(location, (row, column + length))
+        self.scroll_cursor_visible(center=True)
+
+    def go_to_line(self, number: int) -> None:
+        """Cursor to the first character of file line `number` (1-based)."""
+        row = min(max(number, 1), self.document.line_count) - 1
+        self.move_cursor((row, leading_spaces(self.document[row])), center=True)
 
     def action_undo(self) -> None:
         if self.read_only:
@@ -388,4 +512,8 @@ class GuardedEditor(TextArea):
         return Strip.join([new_gutter, rest])
 
     def legend(self) -> str:
-        return f"{EDITABLE_MARK} editable {editable_ranges_text(self.ranges)}  {LOCKED_MARK} fixed"
+        legend = f"{EDITABLE_MARK} editable {editable_ranges_text(self.ranges)}  {LOCKED_MARK} fixed"
+        problem = self.compile_problem
+        if problem is not None:
+            legend += f" · ✗ line {problem.line}: {problem.message}"
+        return legend
