@@ -33,6 +33,7 @@ from sessions.execution import (
     replay_log,
     write_setting_script,
 )
+from sessions.flags import record_edit_flags, record_submit_flags
 from sessions.journal import Journal
 from sessions.metrics import SettingMetrics
 from sessions.ranges import EditRefused, content_lines, describe, fixed_segments, match_ranges
@@ -241,9 +242,10 @@ class Session:
             sha256_after=sha256_text(after.text),
         )
         self._write_workspace(path)
+        flags = record_edit_flags(self, path)
         return (
             f"OK: Replaced lines {start}..{end} with {len(content_lines(content))} line(s) in {path}. "
-            f"Editable range: {self._range_around(after.ranges, start)}."
+            f"Editable range: {self._range_around(after.ranges, start)}." + (f"\n{flags}" if flags else "")
         )
 
     @staticmethod
@@ -582,6 +584,7 @@ class Session:
             if failures:
                 raise Refused("the submission was not started:\n" + "\n".join(failures))
             (self.dir / "submit").mkdir(exist_ok=True)
+            record_submit_flags(self, n, run_dir)
             self.record("submit_started", n=n, settings=[s.label for s in hidden])
             self._changed("submit started")
             return self._launch(RunKey("submit", n), run_dir, self.dir / "submit")
