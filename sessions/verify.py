@@ -51,6 +51,7 @@ CHECKS = (
     ("submission", "a tested snapshot was submitted and nothing changed after"),
     ("results", "each result is what the stored log implies"),
 )
+MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, AssertionError, OSError)
 # What may still be journaled once a submission started: its run, and remarks.
 AFTER_SUBMIT = {"setting_started", "setting_finished", "run_finished", "cancel_requested", "note", "flags"}
 
@@ -70,6 +71,7 @@ class Verdict:
     state: SessionState | None = None
     flags: list[Flag] = field(default_factory=list)  # found again in the submitted snapshot
     identity: str = ""  # the session's identity: its journal's first line, hashed
+    notes: list[str] = field(default_factory=list)  # facts for the reader, not failures
 
     @property
     def ok(self) -> bool:
@@ -100,24 +102,33 @@ class _Checker:
 
     def run(self) -> None:
         ran = ["archive", "hash chain"]
-        self.check_members()
-        self.read_chain()
+        self.guarded("archive", self.check_members)
+        self.guarded("hash chain", self.read_chain)
         if self.blocked is None:
             ran.append("task")
-            self.check_task()
+            self.guarded("task", self.check_task)
         if self.blocked is None:
             ran = [name for name, _ in CHECKS]
-            self.replay()
-            self.check_budget()
-            self.check_snapshots()
-            self.check_submission()
-            self.check_results()
-            self.check_manifest_claims()
+            self.guarded("edits", self.replay)
+            self.guarded("budget", self.check_budget)
+            self.guarded("snapshots", self.check_snapshots)
+            self.guarded("submission", self.check_submission)
+            self.guarded("results", self.check_results)
+            self.guarded("archive", self.check_manifest_claims)
             self.verdict.state = self.state
             self.verdict.flags = self.submitted_flags()
         for name, description in CHECKS:
             problems = self.problems[name] if name in ran else [f"not checked: {self.blocked}"]
             self.verdict.checks.append(Check(name, not problems, "; ".join(problems) or description))
+
+    def guarded(self, name: str, check) -> None:
+        """Run one check; data a forger shaped wrongly fails it with a message, never a traceback."""
+        try:
+            check()
+        except MALFORMED as exc:
+            self.fail(name, f"the archive's data is malformed ({type(exc).__name__}: {exc})")
+            if name in ("hash chain", "task"):
+                self.blocked = f"the {name} check could not run"
 
     def fail(self, check: str, problem: str) -> None:
         self.problems[check].append(problem)
@@ -184,6 +195,15 @@ class _Checker:
             self.fail("task", f"the session had {path}, which this installation's task does not")
         if self.problems["task"]:
             self.blocked = "the scaffold differs from this installation's"
+        exported = self.archive.manifest.get("task", {}).get("task_toml_sha256")
+        if exported != file_sha256(self.task.folder / "task.toml"):
+            self.verdict.notes.append(
+                "the task.toml differs from this installation's (same scaffold): results are "
+                "derived with this installation's metric rules")
+        packages = self.archive.manifest.get("packages", {})
+        self.verdict.notes.append(
+            f"exported with mlsbench-tui {packages.get('mlsbench-tui', '?')}, Python {packages.get('python', '?')}, "
+            f"torch {packages.get('torch', '?')}")
 
     # -- the journal replayed on this scaffold ---------------------------------------------
     def replay(self) -> None:
@@ -207,7 +227,7 @@ class _Checker:
             except ReplayMismatch as exc:
                 self.fail("edits", f"journal line {entry.seq + 1}: {exc}")
                 return
-            except (KeyError, IndexError, TypeError, ValueError, AssertionError) as exc:
+            except MALFORMED as exc:
                 self.fail("edits", f"journal line {entry.seq + 1} ({entry.type}) cannot be applied ({exc!r})")
                 return
         self.check_fixed_lines()
@@ -348,6 +368,7 @@ def verify_archive(path: Path, catalog: Catalog) -> Verdict:
 def verdict_lines(verdict: Verdict) -> list[str]:
     lines = [f"Verifying {verdict.path}"]
     lines += [f"  {'PASS' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in verdict.checks]
+    lines += [f"Note: {note}" for note in verdict.notes]
     if verdict.flags:
         lines.append("Integrity flags in the submitted code (not failures; a re-score settles the result):")
         lines += [f"  {flag.describe()}" for flag in verdict.flags]

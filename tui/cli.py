@@ -271,7 +271,7 @@ def cmd_verify(ctx: Context) -> int:
     if ctx.args.json:
         print(json.dumps({"archive": str(verdict.path), "ok": verdict.ok,
                           "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
-                          "flags": [f.as_dict() for f in verdict.flags]}, indent=1))
+                          "flags": [f.as_dict() for f in verdict.flags], "notes": verdict.notes}, indent=1))
     else:
         print("\n".join(verdict_lines(verdict)))
     return 0 if verdict.ok else 1

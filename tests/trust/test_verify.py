@@ -44,6 +44,7 @@ def test_an_exported_session_verifies_and_carries_what_a_checker_needs(submitted
     assert manifest["results"]["final"] == verdict.final_results()
     assert manifest["packages"]["python"] and "mlsbench-tui" in manifest["packages"]
     assert manifest["flags"]["submit"][FAKE_FILE][0]["kind"] == "metrics-text"
+    assert any(note.startswith("exported with mlsbench-tui") for note in verdict.notes)
 
 
 def test_an_edited_journal_line_breaks_the_chain(submitted, catalog, tmp_path):
@@ -146,6 +147,16 @@ def test_a_session_of_another_scaffold_version_is_refused(submitted, tmp_path):
     assert problems["edits"].startswith("not checked")
 
 
+def test_a_changed_task_toml_with_the_same_scaffold_is_a_note(submitted, tmp_path):
+    tasks = tmp_path / "tasks"
+    shutil.copytree(FIXTURE_TASKS / "fake-task", tasks / "fake-task")
+    toml = tasks / "fake-task" / "task.toml"
+    toml.write_text(toml.read_text().replace('title = "Fake task for engine tests"', 'title = "Renamed"'))
+
+    verdict = verify_archive(submitted[1], Catalog([tasks]))
+    assert verdict.ok and any("task.toml differs" in note for note in verdict.notes)
+
+
 def test_not_an_archive_is_a_message(tmp_path, catalog):
     junk = tmp_path / "junk.tar.gz"
     junk.write_text("hello")
@@ -184,3 +195,15 @@ def test_the_replay_of_a_session_shows_its_flags(submitted):
     assert [s.title for s in notes] == ["integrity flags at edit", "integrity flags at submit"]
     assert all(FAKE_PRINT in s.text for s in notes)  # test 2, flagged at its edit, was submitted
     assert result.skipped == []
+
+
+def test_malformed_forged_data_fails_a_check_with_a_message(submitted, catalog, tmp_path):
+    def drop_settings(root):
+        def change(records):
+            del records[0]["data"]["settings"]
+            return records
+
+        rewrite_journal(root / "journal.jsonl", change)
+
+    problems = failed(verify_archive(tampered(submitted[1], tmp_path, drop_settings), catalog))
+    assert problems["results"] == "the archive's data is malformed (KeyError: 'settings')"
