@@ -579,12 +579,12 @@ class Session:
                 if sha256_text((run_dir / path).read_text(encoding="utf-8")) != digest:
                     raise Refused(f"test #{n}'s snapshot of {path} was modified after it ran; it cannot be submitted")
             hidden = self.settings(hidden=True)
+            record_submit_flags(self, n, run_dir)
         failures = self.preflight(run_dir, hidden)
         with self._lock:
             if failures:
                 raise Refused("the submission was not started:\n" + "\n".join(failures))
             (self.dir / "submit").mkdir(exist_ok=True)
-            record_submit_flags(self, n, run_dir)
             self.record("submit_started", n=n, settings=[s.label for s in hidden])
             self._changed("submit started")
             return self._launch(RunKey("submit", n), run_dir, self.dir / "submit")

@@ -236,9 +236,14 @@ class _Checker:
         n = entry.data.get("n")
         if n != len(self.state.tests) + 1:
             self.fail("budget", f"journal line {entry.seq + 1} starts test #{n} after {len(self.state.tests)} tests")
-        editable = {p: sha256_text(f.text) for p, f in self.state.files.items() if f.ranges}
-        if entry.data.get("files", {}) != editable:
-            self.fail("edits", f"test #{n} records file hashes that the edits before it do not produce")
+        # Editable files must be recorded as the edits made them; a fixed file, if recorded, as the scaffold.
+        expected = {p: sha256_text(self.state.files[p].text if p in self.state.files else text)
+                    for p, text in self.scaffold.items()}
+        recorded = entry.data.get("files", {})
+        editable = [p for p, f in self.state.files.items() if f.ranges]
+        wrong = [p for p in editable if p not in recorded] + [p for p, digest in recorded.items() if expected.get(p) != digest]
+        if wrong:
+            self.fail("edits", f"test #{n} records hashes of {', '.join(sorted(wrong))} that the edits before it do not produce")
 
     def check_fixed_lines(self) -> None:
         for path, f in self.state.files.items():

@@ -207,3 +207,16 @@ def test_malformed_forged_data_fails_a_check_with_a_message(submitted, catalog, 
 
     problems = failed(verify_archive(tampered(submitted[1], tmp_path, drop_settings), catalog))
     assert problems["results"] == "the archive's data is malformed (KeyError: 'settings')"
+
+
+def test_a_test_recording_hashes_of_files_it_did_not_have_fails_the_edits_check(submitted, catalog, tmp_path):
+    def extra_hash(root):
+        def change(records):
+            started = next(r for r in records if r["type"] == "test_started")
+            started["data"]["files"]["fake/helper.py"] = "0" * 64
+            return records
+
+        rewrite_journal(root / "journal.jsonl", change)
+
+    problems = failed(verify_archive(tampered(submitted[1], tmp_path, extra_hash), catalog))
+    assert problems["edits"] == "test #1 records hashes of fake/helper.py that the edits before it do not produce"
