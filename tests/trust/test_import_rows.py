@@ -57,5 +57,5 @@ def test_leaderboard_import_option(submitted, tmp_path, capsys):
 
     main([*base, "leaderboard", "--task", "fake-task", "--profile", "demo", "--import", str(folder), "--json"])
     board = json.loads(capsys.readouterr().out)
-    assert [r["entry"] for r in board["rows"]] == ["person:ada"]
+    assert [r["entry"] for r in board["rows"] if r["kind"] == "person"] == ["person:ada"]
     assert board["rejected"][0]["archive"].endswith("junk.tar.gz")
