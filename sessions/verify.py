@@ -61,6 +61,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    ran: bool = True  # False: an earlier failure left nothing to check
 
 
 @dataclass
@@ -119,7 +120,7 @@ class _Checker:
             self.verdict.flags = self.submitted_flags()
         for name, description in CHECKS:
             problems = self.problems[name] if name in ran else [f"not checked: {self.blocked}"]
-            self.verdict.checks.append(Check(name, not problems, "; ".join(problems) or description))
+            self.verdict.checks.append(Check(name, not problems, "; ".join(problems) or description, name in ran))
 
     def guarded(self, name: str, check) -> None:
         """Run one check; data a forger shaped wrongly fails it with a message, never a traceback."""
@@ -377,5 +378,10 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     if verdict.flags:
         lines.append("Integrity flags in the submitted code (not failures; a re-score settles the result):")
         lines += [f"  {flag.describe()}" for flag in verdict.flags]
-    lines.append("verified: every check holds" if verdict.ok else f"NOT verified: {len(verdict.failures())} check(s) failed")
+    if verdict.ok:
+        lines.append("verified: every check holds")
+    else:
+        skipped = sum(not c.ran for c in verdict.checks)
+        lines.append(f"NOT verified: {len(verdict.failures()) - skipped} check(s) failed"
+                     + (f", {skipped} could not run" if skipped else ""))
     return lines

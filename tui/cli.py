@@ -270,7 +270,7 @@ def cmd_verify(ctx: Context) -> int:
     verdict = verify_archive(ctx.args.archive, ctx.catalog)
     if ctx.args.json:
         print(json.dumps({"archive": str(verdict.path), "ok": verdict.ok,
-                          "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks],
+                          "checks": [{"name": c.name, "ok": c.ok, "ran": c.ran, "detail": c.detail} for c in verdict.checks],
                           "flags": [f.as_dict() for f in verdict.flags], "notes": verdict.notes}, indent=1))
     else:
         print("\n".join(verdict_lines(verdict)))
