@@ -92,8 +92,8 @@ def _run_times(record: RunRecord) -> dict[str, Any]:
 
 
 def _members(session_dir: Path, task: TaskSpec, state: SessionState) -> list[str]:
-    """The files of the session that go into the archive, relative to its folder."""
-    members = [JOURNAL]
+    """The files of the session that go into the archive besides its journal, relative to its folder."""
+    members = []
     runs = [*state.tests, *([state.submission] if state.submission else [])]
     for record in runs:
         folder = run_dir_name(record)
@@ -105,7 +105,8 @@ def _members(session_dir: Path, task: TaskSpec, state: SessionState) -> list[str
     return [m for m in members if (session_dir / m).is_file()]
 
 
-def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], members: list[str]) -> dict[str, Any]:
+def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], journal: bytes,
+                   members: list[str]) -> dict[str, Any]:
     state = replay_state(entries)
     meta = state.meta
     initial = next(e for e in entries if e.type == "files_initialised").data["files"]
@@ -140,14 +141,15 @@ def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], memb
         },
         "notes": [{"time": e.time, "text": e.data.get("text", "")} for e in entries if e.type == "note"],
         "packages": package_versions(),
-        "files": {m: file_sha256(session_dir / m) for m in members},
+        "files": {JOURNAL: hashlib.sha256(journal).hexdigest(), **{m: file_sha256(session_dir / m) for m in members}},
     }
 
 
 def export_session(session_dir: Path, task: TaskSpec, out: Path) -> Path:
     """Write the session's archive to `out` (replaced atomically); returns `out`."""
     try:
-        entries, _, _, _ = read_journal(session_dir / JOURNAL)
+        entries, _, valid, _ = read_journal(session_dir / JOURNAL)
+        journal = (session_dir / JOURNAL).read_bytes()[:valid]  # without a torn last line
     except OSError as exc:
         raise ArchiveError(f"cannot read the journal of {session_dir}: {exc}") from None
     except JournalCorrupt as exc:
@@ -155,16 +157,14 @@ def export_session(session_dir: Path, task: TaskSpec, out: Path) -> Path:
     if not entries or entries[0].type != "session_created":
         raise ArchiveError(f"{session_dir / JOURNAL} does not start a session; nothing to export")
     members = _members(session_dir, task, replay_state(entries))
-    manifest = build_manifest(session_dir, task, entries, members)
+    manifest = build_manifest(session_dir, task, entries, journal, members)
+    mtime = int((session_dir / JOURNAL).stat().st_mtime)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:
         with tarfile.open(tmp, "w:gz") as tar:
-            raw = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(raw)
-            info.mtime = int(Path(session_dir / JOURNAL).stat().st_mtime)
-            tar.addfile(info, io.BytesIO(raw))
+            _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"), mtime)
+            _add_bytes(tar, JOURNAL, journal, mtime)
             for member in members:
                 tar.add(session_dir / member, arcname=member, recursive=False)
         tmp.replace(out)
@@ -172,6 +172,12 @@ def export_session(session_dir: Path, task: TaskSpec, out: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise ArchiveError(f"cannot write {out}: {exc}") from None
     return out
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, raw: bytes, mtime: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(raw), mtime, 0o644
+    tar.addfile(info, io.BytesIO(raw))
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,15 @@ def test_an_edited_log_does_not_imply_the_recorded_result(submitted, catalog, tm
     assert "the journal records {'test_acc_alpha': '80.00'}" in problems["results"]
 
 
+def test_a_torn_last_journal_line_is_left_out_of_the_archive(submitted, catalog, tmp_path):
+    session_dir = copy_session(submitted[0], tmp_path / "sessions")
+    with open(session_dir / "journal.jsonl", "ab") as fh:
+        fh.write(b'{"seq": 99, "ty')  # the app was killed mid-write
+    archive = export_session(session_dir, Catalog([FIXTURE_TASKS]).get("fake-task"), tmp_path / "a.tar.gz")
+    verdict = verify_archive(archive, catalog)
+    assert verdict.ok, verdict.reason()
+
+
 def test_a_file_changed_after_export_differs_from_the_manifest(submitted, catalog, tmp_path):
     def append(root):
         with open(root / "submit/gamma.log", "a") as fh:
