@@ -113,11 +113,6 @@ def scan_source(path: str, text: str, ranges: Iterable[LineRange]) -> list[Flag]
     return sorted(flags, key=lambda f: (f.file, f.line, f.kind, f.reason))
 
 
-def scan_files(files: dict[str, FileState]) -> list[Flag]:
-    """Flags for the editable files of a session state."""
-    return [flag for path, f in sorted(files.items()) if f.ranges for flag in scan_source(path, f.text, f.ranges)]
-
-
 def snapshot_flags(run_dir: Path, initial: dict[str, FileState]) -> list[Flag]:
     """Flags for a test's snapshot: each editable file's ranges are found again by
     matching the scaffold's fixed lines (the ranges may have moved since the test)."""
