@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = session.add_parser("export", help="write a session as one archive that others can verify")
     _common(p, top=False)
     p.add_argument("id", metavar="ID", help="session id or prefix")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help=f"the archive (default: ./<id>{SUFFIX})")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help=f"the archive, or a folder for <id>{SUFFIX} (default: this folder)")
     return parser
 
 
@@ -258,7 +258,9 @@ def cmd_replay(ctx: Context, path: Path) -> None:
 
 def cmd_export(ctx: Context) -> None:
     directory = ctx.session_dir(ctx.args.id, None)
-    out = ctx.args.output or Path(directory.name + SUFFIX)
+    out = ctx.args.output or Path(".")
+    if out.is_dir():
+        out = out / (directory.name + SUFFIX)
     export_session(directory, ctx.task(directory.parent.name), out)
     if ctx.args.json:
         print(json.dumps({"session": directory.name, "archive": str(out)}))

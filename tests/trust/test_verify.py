@@ -185,6 +185,11 @@ def test_cli_export_then_verify(submitted, tmp_path, capsys):
     assert main([*base, "session", "export", session_dir.name[:15], "-o", str(out)]) == 0
     assert f"exported session {session_dir.name} to {out}" in capsys.readouterr().out
 
+    assert main([*base, "session", "export", session_dir.name, "-o", str(tmp_path)]) == 0  # a folder
+    assert (tmp_path / f"{session_dir.name}.mlsbench.tar.gz").is_file()
+    assert main([*base, "session", "export", "nosuchsession", "-o", str(tmp_path)]) == 2
+    assert "no session matching 'nosuchsession'" in capsys.readouterr().err
+
     assert main([*base, "verify", str(out)]) == 0
     text = capsys.readouterr().out
     assert text.count("  PASS  ") == len(CHECKS) and "verified: every check holds" in text
