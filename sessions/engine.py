@@ -33,6 +33,7 @@ from sessions.execution import (
     replay_log,
     write_setting_script,
 )
+from sessions.flags import record_edit_flags, record_submit_flags
 from sessions.journal import Journal
 from sessions.metrics import SettingMetrics
 from sessions.ranges import EditRefused, content_lines, describe, fixed_segments, match_ranges
@@ -241,9 +242,10 @@ class Session:
             sha256_after=sha256_text(after.text),
         )
         self._write_workspace(path)
+        flags = record_edit_flags(self, path)
         return (
             f"OK: Replaced lines {start}..{end} with {len(content_lines(content))} line(s) in {path}. "
-            f"Editable range: {self._range_around(after.ranges, start)}."
+            f"Editable range: {self._range_around(after.ranges, start)}." + (f"\n{flags}" if flags else "")
         )
 
     @staticmethod
@@ -577,6 +579,7 @@ class Session:
                 if sha256_text((run_dir / path).read_text(encoding="utf-8")) != digest:
                     raise Refused(f"test #{n}'s snapshot of {path} was modified after it ran; it cannot be submitted")
             hidden = self.settings(hidden=True)
+            record_submit_flags(self, n, run_dir)
         failures = self.preflight(run_dir, hidden)
         with self._lock:
             if failures:

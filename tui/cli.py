@@ -11,17 +11,21 @@ import argparse
 import json
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sessions.archive import SUFFIX, export_session
+from sessions.archive_rows import archive_rows, import_lines
 from sessions.engine import Session
 from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
-from sessions.leaderboard import board_lines, build_board, final_table_lines
+from sessions.leaderboard import board_lines, build_board, final_table_lines, sort_rows
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.slots import cuda_available
 from sessions.store import default_sessions_dir, find_session, list_sessions
+from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
 
@@ -78,10 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=PROFILES)
     p.add_argument("--agents", type=Path, action="append", default=[], metavar="PATH",
                    help="published agent conversations (file or folder; repeatable; env MLSBENCH_AGENTS)")
+    p.add_argument("--import", type=Path, action="append", default=[], dest="import_dirs", metavar="DIR",
+                   help="a folder of session archives: each verified one becomes a row (repeatable)")
     p = sub.add_parser("replay", help="print a replay as plain text (--json: as JSON)")
     _common(p, top=False)
     p.add_argument("path", type=Path)
     p.add_argument("--print", action="store_true", dest="print_", help="print the steps (the default here)")
+    p = sub.add_parser("verify", help="check a session archive against this installation (exit 0: all checks hold)")
+    _common(p, top=False)
+    p.add_argument("archive", type=Path, metavar="FILE")
 
     session = sub.add_parser("session", help="drive a session without the screen").add_subparsers(dest="action", required=True)
     p = session.add_parser("new", help="create a session and print its id")
@@ -109,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--n", type=int, default=1)
         if name == "submit":
             p.add_argument("--n", type=int, required=True, help="which test to submit")
+    p = session.add_parser("export", help="write a session as one archive that others can verify")
+    _common(p, top=False)
+    p.add_argument("id", metavar="ID", help="session id or prefix")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help=f"the archive, or a folder for <id>{SUFFIX} (default: this folder)")
     return parser
 
 
@@ -217,13 +230,17 @@ def cmd_sessions(ctx: Context) -> None:
 def cmd_leaderboard(ctx: Context) -> None:
     task = ctx.task(ctx.args.task)
     board = build_board(task, ctx.sessions_dir, ctx.default_profile(task), ctx.args.agents)
+    imported = archive_rows(task, ctx.args.import_dirs, board.profile, ctx.catalog)
+    board = replace(board, rows=sort_rows(board.rows + imported.rows, board.metrics))
     if ctx.args.json:
         print(json.dumps({"task": board.task_id, "profile": board.profile, "comparable": board.comparable,
                           "metrics": board.metrics,
-                          "rows": [{"entry": r.entry, "kind": r.kind, "values": r.values, "detail": r.detail} for r in board.rows]},
+                          "rows": [{"entry": r.entry, "kind": r.kind, "values": r.values, "detail": r.detail} for r in board.rows],
+                          "rejected": [{"archive": str(p), "reason": r} for p, r in imported.rejected],
+                          "skipped": [{"archive": str(p), "reason": r} for p, r in imported.skipped]},
                          indent=1))
         return
-    print("\n".join(board_lines(board)))
+    print("\n".join(board_lines(board) + import_lines(imported)))
 
 
 def cmd_replay(ctx: Context, path: Path) -> None:
@@ -237,6 +254,29 @@ def cmd_replay(ctx: Context, path: Path) -> None:
         write_replay(result.replay, sys.stdout)
     for reason in result.skipped:
         print(f"skipped: {reason}", file=sys.stderr)
+
+
+def cmd_export(ctx: Context) -> None:
+    directory = ctx.session_dir(ctx.args.id, None)
+    out = ctx.args.output or Path(".")
+    if out.is_dir():
+        out = out / (directory.name + SUFFIX)
+    export_session(directory, ctx.task(directory.parent.name), out)
+    if ctx.args.json:
+        print(json.dumps({"session": directory.name, "archive": str(out)}))
+    else:
+        print(f"exported session {directory.name} to {out}; `mlsbench-tui verify {out}` checks it")
+
+
+def cmd_verify(ctx: Context) -> int:
+    verdict = verify_archive(ctx.args.archive, ctx.catalog)
+    if ctx.args.json:
+        print(json.dumps({"archive": str(verdict.path), "ok": verdict.ok,
+                          "checks": [{"name": c.name, "ok": c.ok, "ran": c.ran, "detail": c.detail} for c in verdict.checks],
+                          "flags": [f.as_dict() for f in verdict.flags], "notes": verdict.notes}, indent=1))
+    else:
+        print("\n".join(verdict_lines(verdict)))
+    return 0 if verdict.ok else 1
 
 
 def status_dict(session: Session) -> dict[str, Any]:
@@ -333,6 +373,9 @@ def follow(session: Session, start, as_json: bool) -> None:
 
 def cmd_session(ctx: Context) -> None:
     args = ctx.args
+    if args.action == "export":  # reads the session's files; needs no lock
+        cmd_export(ctx)
+        return
     if args.action == "new":
         session = ctx.new_session()
         if args.json:
@@ -415,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_leaderboard(ctx)
         elif args.command == "replay":
             cmd_replay(ctx, args.path)
+        elif args.command == "verify":
+            return cmd_verify(ctx)
         elif args.command == "session":
             cmd_session(ctx)
     except (Refused, CliError, UnknownTask, TaskSpecError, JournalCorrupt, RunnerConfigError) as exc:

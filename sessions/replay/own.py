@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sessions.events import RUNNING
+from sessions.flags import Flag, flags_note
 from sessions.journal import Entry, JournalCorrupt, read_journal
 from sessions.replay.model import (
     UNKNOWN,
@@ -246,6 +247,15 @@ class _Builder:
 
     def _on_note(self, entry: Entry) -> None:
         self.replay.add(TextStep(time=entry.time, source_step=entry.seq, role="note", text=str(entry.data.get("text", ""))))
+
+    def _on_flags(self, entry: Entry) -> None:
+        """Integrity flags journaled at a save or a submit, shown as a note (a clean submit says nothing)."""
+        flags = [Flag.from_dict(d) for d in entry.data.get("flags", [])]
+        if not flags and entry.data.get("when") == "submit":
+            return
+        text = flags_note(flags) or "no integrity flags any more in " + ", ".join(entry.data.get("files", []))
+        self.replay.add(TextStep(time=entry.time, source_step=entry.seq, role="note",
+                                 title=f"integrity flags at {entry.data.get('when')}", text=text))
 
     # -- after the last entry ----------------------------------------------------------
     def finish(self) -> None:
