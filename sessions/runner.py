@@ -140,7 +140,8 @@ class LocalRunner:
             return JobState(RUNNING)
         end_leftovers(pid)
         return ended_state(launch.exit_path) or JobState(
-            LOST, detail="the process is gone and left no exit status (killed outside the app?)"
+            LOST, detail="the process is gone and left no exit status (killed outside the app, "
+                         "or its exit file could not be written: a full disk?)"
         )
 
     def idle(self, launch: Launch) -> None:
