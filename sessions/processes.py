@@ -32,15 +32,25 @@ def _environ_token(pid: int) -> str | None:
     return None
 
 
-def process_alive(pid: int) -> bool:
-    """pid names a process that has not ended (a zombie has ended)."""
+def _exists(probe, ident: int) -> bool:
+    """probe(ident, 0) (os.kill or os.killpg) finds it, and its process is not a zombie."""
     try:
-        os.kill(pid, 0)
+        probe(ident, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return not _is_zombie(pid)
+    return not _is_zombie(ident)
+
+
+def process_alive(pid: int) -> bool:
+    """pid names a process that has not ended (a zombie has ended)."""
+    return _exists(os.kill, pid)
+
+
+def group_alive(pgid: int) -> bool:
+    """The group still has its leader, or members it left (a zombie leader counts as gone)."""
+    return _exists(os.killpg, pgid)
 
 
 def _is_zombie(pid: int) -> bool:
@@ -50,16 +60,6 @@ def _is_zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie(pgid)
 
 
 def is_our_leader(pid: int, token: str) -> bool:

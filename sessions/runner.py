@@ -57,15 +57,16 @@ def ended_state(exit_path: Path) -> JobState | None:
     return JobState(DONE if code == 0 else FAILED, code)
 
 
-def wrapped_command(launch: Launch) -> str:
+def wrapped_command(launch: Launch, exit_with_status: bool = False) -> str:
     """Shell text that runs the command with output to the log and records
-    the exit status atomically (a half-written exit file is never seen); the
-    wrapper exits with the command's status too, so its parent learns it even
-    where the exit file cannot be written (disk full)."""
+    the exit status atomically (a half-written exit file is never seen).
+    exit_with_status: the wrapper exits with the command's status too, so a
+    parent that waits for it learns it even where the exit file cannot be
+    written (disk full)."""
     log, done = shlex.quote(str(launch.log_path)), shlex.quote(str(launch.exit_path))
     tmp = shlex.quote(str(launch.exit_path) + ".tmp")
-    return (f"({launch.command}) >>{log} 2>&1 </dev/null; code=$?; "
-            f"echo $code >{tmp} && mv {tmp} {done}; exit $code")
+    end = "; exit $code" if exit_with_status else ""
+    return f"({launch.command}) >>{log} 2>&1 </dev/null; code=$?; echo $code >{tmp} && mv {tmp} {done}{end}"
 
 
 def job_token(launch: Launch) -> str:
@@ -108,7 +109,7 @@ class LocalRunner:
 
     def start(self, launch: Launch) -> str:
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-        shell = ["/bin/sh", "-c", wrapped_command(launch)]
+        shell = ["/bin/sh", "-c", wrapped_command(launch, exit_with_status=True)]
         proc = subprocess.Popen(
             ["nice", "-n", str(self.nice), *shell] if self.nice else shell,  # nice execs: same pid
             cwd=launch.cwd,

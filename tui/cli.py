@@ -328,7 +328,7 @@ class Interrupts:
     makes once the run is launched, so that no setting is left queued."""
 
     def __init__(self, session: Session):
-        self.session, self.requested, self.started = session, False, False
+        self.session, self.requested = session, False
         self._previous = None
 
     def __enter__(self) -> Interrupts:
@@ -339,8 +339,8 @@ class Interrupts:
         signal.signal(signal.SIGINT, self._previous)
 
     def _handle(self, signum, frame) -> None:
-        if not self.started and not self.session.committing:
-            raise KeyboardInterrupt
+        if not self.session.committing and self.session.state.active_run() is None:
+            raise KeyboardInterrupt  # nothing journaled (yet, or any more): stop here
         if not self.requested:
             print("\ncancelling the run (the test stays spent) ...", file=sys.stderr)
         self.requested = True
@@ -365,7 +365,6 @@ def follow(session: Session, start, as_json: bool) -> None:
         except KeyboardInterrupt:
             print("\ninterrupted before the run started: nothing was spent", file=sys.stderr)
             raise
-        interrupts.started = True
         if controller is None:
             print("nothing is running in this session")
             return

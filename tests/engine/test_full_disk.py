@@ -130,3 +130,18 @@ def test_a_disk_that_fills_during_a_test_ends_the_command_with_the_path(cli, sma
     assert code == 0 and "[Test #1] (2 tests remaining" in out
     journal = Journal(session_dir / "journal.jsonl", writable=False)
     assert journal.entries[-1].type == "run_finished"
+
+
+def test_a_read_only_sessions_folder_still_shows_status_and_refuses_writes_with_a_message(cli, small_disk, tmp_path):
+    code, out, _ = cli("session", "new", "--task", "fake-task", "--json")
+    sid = json.loads(out)["session"]
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    code, out, err = cli("session", "status", "--session", sid)
+    assert code == 0 and "tests: 3 of 3 left" in out
+    content = tmp_path / "region.py"
+    content.write_text("SCORE = 1.0\n")
+    code, _, err = cli("session", "edit", "--session", sid, "--file", FAKE_FILE, "--start", "14", "--end", "16",
+                       "--content-file", str(content))
+    assert code == 2 and "is not writable" in err and "Traceback" not in err
+    code, _, err = cli("session", "new", "--task", "fake-task")
+    assert code == 2 and "is not writable" in err and "Traceback" not in err

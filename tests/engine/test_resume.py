@@ -71,14 +71,19 @@ def test_kill_minus_nine_mid_test_then_resume(fake_task, tmp_path):
     assert types.count(("test_started", None)) == 1 and ("run_finished", None) in types
 
 
+def leave_running(session) -> None:
+    """Start a test and stop following it once alpha runs, as "leave it running" does."""
+    controller = session.start_test()
+    while not session.state.tests[0].settings["alpha"].job_id:
+        time.sleep(0.02)
+    controller.detach()
+
+
 def test_a_job_that_vanished_is_reported_lost(new_session, monkeypatch):
     monkeypatch.setenv("FAKE_EPOCHS", "100")
     monkeypatch.setenv("FAKE_SLEEP", "0.2")
     session = new_session()
-    controller = session.start_test()
-    while not session.state.tests[0].settings["alpha"].job_id:
-        time.sleep(0.02)
-    controller.detach()  # as if the app went away, then the job is killed behind its back
+    leave_running(session)  # as if the app went away, then the job is killed behind its back
     pgid = int(session.state.tests[0].settings["alpha"].job_id)
     os.killpg(pgid, signal.SIGKILL)
     session.close()

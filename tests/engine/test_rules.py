@@ -19,7 +19,7 @@ from sessions.runner import Launch, LocalRunner
 from sessions.store import list_sessions
 from tasks import load_task
 from tests.conftest import FAKE_FILE, FIXTURE_TASKS
-from tests.engine.test_resume import journal_types
+from tests.engine.test_resume import journal_types, leave_running
 
 HELPER = "fake/helper.py"
 
@@ -202,10 +202,7 @@ def test_reattach_honours_the_slots(new_session, monkeypatch):
     monkeypatch.setenv("FAKE_EPOCHS", "8")
     monkeypatch.setenv("FAKE_SLEEP", "0.2")
     session = new_session()
-    controller = session.start_test()
-    while not session.state.tests[0].settings["alpha"].job_id:
-        controller.wait(0.02)
-    controller.detach()  # "leave it running"
+    leave_running(session)
     session.close()
     resumed = open_again(session)
     try:
