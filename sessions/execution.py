@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from sessions.errors import Refused
 from sessions.events import (
     CANCELLED,
     DONE,
@@ -127,7 +128,7 @@ class RunController:
             target()
         except Exception as exc:  # noqa: BLE001 - reported to whoever waits, never a thread traceback
             with self._lock:
-                self.error = self.error or str(exc)
+                self.error = self.error or _reason(exc)
             self._stop.set()
 
     def _resume(self, job: SettingJob, slot_env: dict[str, str] | None) -> None:
@@ -244,7 +245,7 @@ class RunController:
             try:
                 self._on_finished(self.key, feedback)
             except Exception as exc:  # noqa: BLE001 - as in _guarded
-                self.error = str(exc)
+                self.error = _reason(exc)
             else:
                 self.session.emit(RunFinished(self.key, feedback))
         if self.error is not None or not self._stop.is_set():  # a detach leaves it unfinished
@@ -259,6 +260,11 @@ class RunController:
             job.setting.label, script_name(job.setting), state.status, state.exit_code,
             job.metrics, tail, state.detail,
         )
+
+
+def _reason(exc: Exception) -> str:
+    """Why following stopped: the engine's own message, else the error's kind and text."""
+    return str(exc) if isinstance(exc, Refused) else f"following the run failed: {exc.__class__.__name__}: {exc}"
 
 
 def _log_tail(path: Path) -> list[str]:

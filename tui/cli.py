@@ -19,10 +19,10 @@ from sessions.environment import environment_problems
 from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
-from sessions.state import ReplayMismatch
 from sessions.leaderboard import board_lines, build_board, final_table_lines
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.slots import cuda_available
+from sessions.state import ReplayMismatch
 from sessions.store import default_sessions_dir, find_session, list_sessions
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
@@ -123,7 +123,7 @@ def absolute_paths(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if value is not None:
             setattr(args, name, value.expanduser().resolve())
-    args.tasks_dir = [p.expanduser().resolve() for p in args.tasks_dir]
+    args.tasks_dir = [p.expanduser().resolve() for p in getattr(args, "tasks_dir", [])]
 
 
 def check_environment() -> None:
