@@ -140,7 +140,8 @@ class Session:
         journal = Journal(directory / JOURNAL)
         journal.append(
             "session_created",
-            session_id=directory.name,  # a copy of the folder under another name is told by it
+            session_id=directory.name,
+            folder=str(directory),  # a copy of the folder is told by it: see store.copy_of
             task_id=task.id,
             title=task.title,
             profile=profile,
@@ -186,10 +187,10 @@ class Session:
         return cls(directory.resolve(), task, journal, writable=False, **options)
 
     def _check_is_the_original(self) -> None:
-        original = copy_of(self.dir, self.meta)
+        original = copy_of(self.dir, self.meta, self.journal.identity or "")
         if original:
             raise Refused(
-                f"{self.dir} is a copy of session {original} (its journal was begun for that folder); "
+                f"{self.dir} is a copy of session {original}, which is still at {self.meta['folder']}; "
                 "a copy cannot take edits or tests, or it would fork the session and its budget. "
                 f"Open session {original} itself; `session status` still reads this copy."
             )

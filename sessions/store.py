@@ -69,12 +69,18 @@ class SessionSummary:
         return not (self.problem or self.copy_of or self.closed)
 
 
-def copy_of(session_dir: Path, meta: dict) -> str | None:
-    """The original's id when this folder is a copy (its journal names another folder)."""
-    recorded = meta.get("session_id")  # journals from before identities were kept have none
-    if recorded and (recorded != session_dir.name or meta.get("task_id", session_dir.parent.name) != session_dir.parent.name):
-        return recorded
-    return None
+def copy_of(session_dir: Path, meta: dict, identity: str) -> str | None:
+    """The original's id when this folder is a copy: the folder its journal was begun in
+    is elsewhere and still holds a journal with the same identity. (A folder moved, or
+    renamed, leaves no such original behind, and stays the session.)"""
+    begun_in = meta.get("folder")  # journals from before identities were kept have none
+    if not begun_in or Path(begun_in) == session_dir.resolve():
+        return None
+    try:
+        original = journal_identity(Path(begun_in) / JOURNAL)
+    except OSError:
+        return None
+    return meta.get("session_id", Path(begun_in).name) if original == identity else None
 
 
 def folder_problem(session_dir: Path, state: SessionState) -> str | None:
@@ -123,7 +129,7 @@ def summarize(session_dir: Path) -> SessionSummary:
         results=results,
         problem=folder_problem(session_dir, state),
         identity=identity,
-        copy_of=copy_of(session_dir, meta),
+        copy_of=copy_of(session_dir, meta, identity),
         submitted_at=state.submission.started_at if state.submission else "",
     )
 

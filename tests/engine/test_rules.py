@@ -93,11 +93,28 @@ def test_a_copied_session_is_refused_for_writing_and_counted_once(new_session):
     assert Session.view(copy, session.task).state.closed  # still readable
 
 
-def test_an_open_copy_does_not_list_as_open(new_session):
+def test_an_open_copy_does_not_list_as_open_even_under_the_same_name_elsewhere(new_session, tmp_path):
     session = new_session()
     session.close()
     shutil.copytree(session.dir, session.dir.with_name(session.id + "x"))
     assert [s.id for s in list_sessions(session.dir.parent.parent) if s.is_open] == [session.id]
+    elsewhere = tmp_path / "other-sessions" / "fake-task" / session.id
+    shutil.copytree(session.dir, elsewhere)
+    with pytest.raises(Refused, match="is a copy of session"):
+        Session.open(elsewhere, session.task)
+
+
+def test_a_moved_session_is_still_the_session(new_session, tmp_path):
+    session = new_session()
+    session.close()
+    moved = tmp_path / "moved" / "fake-task" / session.id
+    moved.parent.mkdir(parents=True)
+    session.dir.rename(moved)
+    resumed = Session.open(moved, session.task, python=sys.executable, slots=[{}])
+    try:
+        assert "test_acc_alpha=50.00" in resumed.test(timeout=60)
+    finally:
+        resumed.close()
 
 
 # -- 4: the lock -----------------------------------------------------------------------------
