@@ -8,6 +8,8 @@ without a screen, the way a script or an agent harness would drive them.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import signal
 import sys
@@ -478,9 +480,28 @@ def report_error(args: argparse.Namespace | None, message: str) -> None:
         print(f"mlsbench-tui: {message}", file=sys.stderr)
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | None:
+    """The parsed command line; with --json a usage error is a JSON object too (None then)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--json" not in argv:
+        return parser.parse_args(argv)
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == 0:  # --help: printed on stdout already
+            raise
+        lines = captured.getvalue().strip().splitlines() or ["invalid arguments"]
+        report_error(argparse.Namespace(json=True), lines[-1].split("error: ", 1)[-1])
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, argv)
+    if args is None:
+        return 2
     try:
         check_environment()
         ctx = Context(args)

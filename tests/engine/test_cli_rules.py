@@ -62,6 +62,11 @@ def test_json_errors_are_json(cli):
     assert "run a test first" in error["error"] and error["exit_status"] == 2
 
 
+def test_json_usage_errors_are_json(cli):
+    code, out, _ = cli("session", "edit", "--json", "--start", "1")
+    assert code == 2 and "the following arguments are required" in json.loads(out)["error"]
+
+
 def test_status_reads_a_session_another_process_holds(cli, fake_task, tmp_path):
     sid = new_id(cli)
     holder = Session.open(next((tmp_path / "sessions" / "fake-task").iterdir()), fake_task)
