@@ -59,8 +59,9 @@ def published_rows(task: TaskSpec, seed: str = "mean") -> list[Row]:
 
 def local_rows(task: TaskSpec, sessions_dir: Path, profile: str) -> list[Row]:
     rows, counted = [], set()
-    # A copied session folder keeps its journal's identity: count it once, by its first submission.
-    for summary in sorted(list_sessions(sessions_dir, task.id), key=lambda s: s.submitted_at):
+    # A copied session folder keeps its journal's identity: count it once, by its first
+    # submission, the original before its copies.
+    for summary in sorted(list_sessions(sessions_dir, task.id), key=lambda s: (s.submitted_at, bool(s.copy_of))):
         if summary.closed and summary.profile == profile and not summary.problem and summary.identity not in counted:
             counted.add(summary.identity)
             values = {k: _number(v) for k, v in summary.results.items()}
