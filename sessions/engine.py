@@ -45,7 +45,15 @@ from sessions.ranges import EditRefused, content_lines, describe, edit_content, 
 from sessions.runner import JobState, Launch, LocalRunner, Runner
 from sessions.slots import detect_slots
 from sessions.state import FileState, RunRecord, SessionState, sha256_text
-from sessions.store import JOURNAL, copy_of, default_data_root, folder_problem, new_session_id, write_json
+from sessions.store import (
+    JOURNAL,
+    copy_of,
+    default_data_root,
+    folder_problem,
+    new_session_id,
+    unjournaled_start,
+    write_json,
+)
 from tasks.spec import LineRange, Setting, TaskSpec
 
 PREFLIGHT_TIMEOUT = 300  # seconds for one setting's --check
@@ -657,6 +665,8 @@ class Session:
                 raise Refused("the test was not started (nothing spent):\n" + "\n".join(problems))
             n = len(self.state.tests) + 1
             test_dir = self.dir / "tests" / str(n)
+            if unjournaled_start(test_dir):  # kept aside, never deleted
+                test_dir.rename(test_dir.with_name(f".unjournaled-{n}-{new_session_id()}"))
             if test_dir.exists():  # never replaced: a folder the journal does not know is refused on open
                 raise Refused(f"{test_dir} already exists, though the journal records {n - 1} test(s); "
                               "nothing was spent or changed")

@@ -83,11 +83,17 @@ def copy_of(session_dir: Path, meta: dict, identity: str) -> str | None:
     return meta.get("session_id", Path(begun_in).name) if original == identity else None
 
 
+def unjournaled_start(test_dir: Path) -> bool:
+    """A test folder holding only its snapshot: a start that died before it was journaled
+    (versions before the journal came first made the folder first). No test ran in it."""
+    return test_dir.is_dir() and [p.name for p in test_dir.iterdir()] == ["run"]
+
+
 def folder_problem(session_dir: Path, state: SessionState) -> str | None:
     """A run folder the journal does not know: the journal was cut or replaced."""
     tests_dir = session_dir / "tests"
     numbered = sorted(int(p.name) for p in tests_dir.iterdir() if p.name.isdigit()) if tests_dir.is_dir() else []
-    unknown = [n for n in numbered if n > len(state.tests)]
+    unknown = [n for n in numbered if n > len(state.tests) and not unjournaled_start(tests_dir / str(n))]
     if unknown:
         return (
             f"{tests_dir / str(unknown[0])} exists but the journal records {len(state.tests)} test(s): "

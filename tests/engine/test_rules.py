@@ -74,6 +74,21 @@ def test_a_cut_journal_stops_the_session_and_keeps_every_test_folder(new_session
     assert summary.status == "unreadable" and "shorter than the test folders" in summary.problem
 
 
+def test_a_start_that_died_before_it_was_journaled_is_kept_aside_not_deleted(new_session):
+    session = new_session()
+    leftover = session.dir / "tests" / "1" / "run"
+    leftover.mkdir(parents=True)  # what older versions left when killed mid-start
+    (leftover / "marker").write_text("kept")
+    session.close()
+    resumed = open_again(session)
+    try:
+        assert "[Test #1]" in resumed.test(timeout=60)
+        [kept] = (session.dir / "tests").glob(".unjournaled-1-*")
+        assert (kept / "run" / "marker").read_text() == "kept"
+    finally:
+        resumed.close()
+
+
 # -- 3: a copied session ---------------------------------------------------------------------
 def test_a_copied_session_is_refused_for_writing_and_counted_once(new_session):
     session = new_session()
