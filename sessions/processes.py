@@ -18,13 +18,14 @@ ANY_TOKEN = ""  # match any process the engine started, whichever job it was
 
 
 def _environ_token(pid: int) -> str | None:
-    """The leader's MLSBENCH_JOB value ("?" where /proc cannot tell, None where it has none)."""
+    """The process's MLSBENCH_JOB value: "?" where there is no /proc to ask, None where it
+    has none (or is gone, or belongs to another user: then it is not one of ours either)."""
+    if not Path("/proc/self/environ").exists():
+        return "?"
     try:
         raw = Path(f"/proc/{pid}/environ").read_bytes()
-    except FileNotFoundError:
-        return "?" if not Path("/proc/self").exists() else None
     except OSError:
-        return "?"
+        return None
     prefix = JOB_TOKEN.encode() + b"="
     for item in raw.split(b"\0"):
         if item.startswith(prefix):
