@@ -7,6 +7,11 @@
 
 Every change goes through `record()`: a journal entry first, then the same
 entry applied to the in-memory state; so a killed app resumes exactly.
+
+One process at a time writes a session: it holds a kernel lock (flock) on the
+session folder itself, released by the kernel when the process dies, so a
+stale lock cannot exist and no file can be deleted to get around it.
+`Session.view()` reads a session without the lock (status, listings).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from sessions.errors import Refused
+from sessions.errors import Refused, StorageError, storage_error
 from sessions.events import ENDED, RunKey, SessionChanged
 from sessions.execution import (
     RunController,
@@ -36,14 +41,25 @@ from sessions.execution import (
 from sessions.flags import record_edit_flags, record_submit_flags
 from sessions.journal import Journal
 from sessions.metrics import SettingMetrics
-from sessions.ranges import EditRefused, content_lines, describe, fixed_segments, match_ranges
+from sessions.processes import JOB_TOKEN, is_our_group, kill_group
+from sessions.ranges import EditRefused, content_lines, describe, edit_content, fixed_segments, match_ranges
 from sessions.runner import JobState, Launch, LocalRunner, Runner
 from sessions.slots import detect_slots
 from sessions.state import FileState, RunRecord, SessionState, sha256_text
-from sessions.store import JOURNAL, default_data_root, new_session_id, write_json
+from sessions.store import (
+    JOURNAL,
+    copy_of,
+    default_data_root,
+    folder_problem,
+    new_session_id,
+    unjournaled_start,
+    write_json,
+)
 from tasks.spec import LineRange, Setting, TaskSpec
 
 PREFLIGHT_TIMEOUT = 300  # seconds for one setting's --check
+PREFLIGHT_GROUPS = "preflight.pids"  # process groups of running checks, killed by the next start
+SEED_RANGE = range(0, 2**32)  # what numpy's and torch's seeding accept alike
 
 
 class Session:
@@ -56,8 +72,10 @@ class Session:
         runner: Runner | None = None,
         slots: list[dict[str, str]] | None = None,
         python: str | None = None,
+        writable: bool = True,
     ):
         self.dir, self.task, self.journal = directory, task, journal
+        self.writable = writable
         self.runner: Runner = runner or LocalRunner()
         self.slot_envs = slots or detect_slots()
         self.python = python or os.environ.get("MLSBENCH_PYTHON") or sys.executable
@@ -68,6 +86,11 @@ class Session:
         # At most this many lines per LogLines event (None: all). A screen sets it to what it
         # can show, so that a driver printing flat out costs it no per-line work.
         self.lines_per_event: int | None = None
+        # True while a test or submission is being journaled and launched: an interrupt
+        # then must not cut it half-way (the CLI cancels the run once it is launched).
+        self.committing = False
+        self._preflight_groups: set[int] = set()
+        self._lock_fd: int | None = None  # the folder lock, held while open to write
         for entry in journal.entries:
             self.state.apply(entry.type, entry.data, entry.time)
         self.resume_warning = journal.warning
@@ -87,13 +110,30 @@ class Session:
     ) -> Session:
         if profile not in task.profiles:
             raise Refused(f"unknown profile {profile!r}; choose one of {', '.join(task.profiles)}")
+        seed = task.default_seed if seed is None else seed
+        if seed not in SEED_RANGE:
+            raise Refused(f"seed {seed} is out of range: give a whole number from 0 to {SEED_RANGE.stop - 1}")
         missing = task.missing_sources()
         if missing:
             raise Refused(
                 f"task {task.id} is not runnable yet: its scaffold files are missing "
                 f"({', '.join(str(p) for p in missing)})"
             )
-        directory = sessions_dir / task.id / new_session_id()
+        # Absolute once, here: jobs run inside the test folder, where a relative path means another place.
+        directory = sessions_dir.resolve() / task.id / new_session_id()
+        try:
+            return cls._create_in(directory, task, profile, seed, (data_root or default_data_root()).resolve(),
+                                  person, options)
+        except OSError as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise storage_error(exc, directory, "The session was not created and nothing of it was kept") from None
+        except StorageError as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise StorageError(f"{exc} The half-made session folder was removed.") from None
+
+    @classmethod
+    def _create_in(cls, directory: Path, task: TaskSpec, profile: str, seed: int, data_root: Path,
+                   person: str, options: dict[str, Any]) -> Session:
         files = {}
         for f in task.files:
             text = f.source.read_text(encoding="utf-8")
@@ -109,11 +149,13 @@ class Session:
         journal = Journal(directory / JOURNAL)
         journal.append(
             "session_created",
+            session_id=directory.name,
+            folder=str(directory),  # a copy of the folder is told by it: see store.copy_of
             task_id=task.id,
             title=task.title,
             profile=profile,
-            seed=task.default_seed if seed is None else seed,
-            data_root=str(data_root or default_data_root()),
+            seed=seed,
+            data_root=str(data_root),
             test_budget=task.test_budget,
             person=person or os.environ.get("USER", ""),
             # a list: the journal sorts object keys, and settings keep the task's order
@@ -121,29 +163,71 @@ class Session:
         )
         journal.append("files_initialised", files=files)
         session = cls(directory, task, journal, **options)
-        session._lock_dir()
+        session._lock_fd = _lock_folder(directory)
         return session
 
     @classmethod
     def open(cls, directory: Path, task: TaskSpec, **options: Any) -> Session:
-        journal = Journal(directory / JOURNAL)
-        if not journal.entries:
-            raise Refused(f"{directory / JOURNAL} is empty: there is no session to resume here")
-        session = cls(directory, task, journal, **options)
-        session._lock_dir()
-        if journal.warning:
-            session.record("note", text=journal.warning)
+        """Open a session to work in it: it must be the original, consistent, and free."""
+        directory = directory.resolve()
+        lock_fd = _lock_folder(directory)  # before the journal: its torn last line may be cut
+        try:
+            journal = Journal(directory / JOURNAL)
+            if not journal.entries:
+                raise Refused(f"{directory / JOURNAL} is empty: there is no session to resume here")
+            session = cls(directory, task, journal, **options)
+            session._lock_fd = lock_fd
+            session._check_is_the_original()
+            problem = folder_problem(directory, session.state)
+            if problem:
+                raise Refused(f"session {session.id} is inconsistent: {problem}.")
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        session._recover()
         return session
 
-    def _lock_dir(self) -> None:
-        self._lock_file = open(self.dir / "lock", "a+")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
+    @classmethod
+    def view(cls, directory: Path, task: TaskSpec, **options: Any) -> Session:
+        """Read a session without taking it: works while another process has it open."""
+        journal = Journal(directory.resolve() / JOURNAL, writable=False)
+        if not journal.entries:
+            raise Refused(f"{directory / JOURNAL} is empty: there is no session here")
+        return cls(directory.resolve(), task, journal, writable=False, **options)
+
+    def _check_is_the_original(self) -> None:
+        original = copy_of(self.dir, self.meta, self.journal.identity or "")
+        if original:
             raise Refused(
-                f"session {self.id} is open in another mlsbench-tui process; close that one first"
-            ) from None
+                f"{self.dir} is a copy of session {original}, which is still at {self.meta['folder']}; "
+                "a copy cannot take edits or tests, or it would fork the session and its budget. "
+                f"Open session {original} itself; `session status` still reads this copy."
+            )
+
+    def _recover(self) -> None:
+        """Tidy what a killed process left: its preflight checks, a half-finished start,
+        a workspace file the journal is ahead of."""
+        self._end_leftover_preflights()
+        for record in self.state.tests:  # journaled, but killed before its folder was moved in
+            scratch, run_dir = self._scratch_dir(record.key.n), self.dir / "tests" / str(record.key.n) / "run"
+            if scratch.is_dir() and not run_dir.exists():
+                run_dir.parent.mkdir(parents=True, exist_ok=True)
+                scratch.rename(run_dir)
+        notes = [self.journal.warning] if self.journal.warning else []
+        for path in self.editable_paths:
+            tmp = self._workspace_tmp(path)
+            if tmp.exists():
+                tmp.unlink()
+            try:
+                disk = self.disk_text(path)
+            except (OSError, UnicodeDecodeError):
+                continue
+            if disk != self.state.files[path].text and disk == self.state.previous_texts.get(path):
+                self._write_workspace(path)
+                notes.append(f"{path}: the workspace was behind the journal (the app stopped between "
+                             "the two writes); it now holds the journal's last edit")
+        for note in notes:
+            self.record("note", text=note)
 
     def close(self, cancel_running: bool = False) -> None:
         """Stop following; running jobs keep going unless cancel_running."""
@@ -157,7 +241,9 @@ class Session:
             else:
                 self.controller.detach()
         self.journal.close()
-        self._lock_file.close()
+        if self.writable and self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # -- facts ---------------------------------------------------------------------
     @property
@@ -223,13 +309,22 @@ class Session:
 
     # -- edits -------------------------------------------------------------------------
     def _check_open(self) -> None:
+        if not self.writable:
+            raise Refused(f"session {self.id} is open here only to read; nothing can change through this view")
         if self.state.closed:
             raise Refused(f"session {self.id} is closed: test #{self.state.submitted_test} was submitted")
+        if self.state.read_only:
+            raise Refused(
+                f"session {self.id} is read-only: test #{self.state.submitted_test} is being submitted "
+                "(its hidden settings are running); nothing can change any more"
+            )
 
     def edit(self, path: str, start: int, end: int, content: str) -> str:
         """Replace lines start..end (inclusive) of an editable file."""
         with self._lock:
             self._check_open()
+            self.file_state(path)
+            content = edit_content(content, path)
             self._check_disk_matches(path)
             message = self._apply_edit(path, start, end, content)
         self._changed("edit")
@@ -264,6 +359,7 @@ class Session:
         with self._lock:
             self._check_open()
             current = self.file_state(path)
+            new_text = edit_content(new_text, path)
             if new_text == current.text:
                 return None
             proposed = FileState.from_text(new_text, current.ranges)
@@ -307,11 +403,23 @@ class Session:
         self._changed("undo")
         return "Undo complete:\n" + "\n".join(f"Restored: {p}" for p in sorted(paths))
 
-    def _write_workspace(self, path: str) -> None:
+    def _workspace_tmp(self, path: str) -> Path:
         target = self.workspace / path
-        tmp = target.with_name(target.name + ".mlsbench-tmp")
-        tmp.write_text(self.state.files[path].text, encoding="utf-8")
-        tmp.replace(target)
+        return target.with_name(target.name + ".mlsbench-tmp")
+
+    def _write_workspace(self, path: str) -> None:
+        """Bring the workspace file to the journal's text (after the journal has it)."""
+        tmp = self._workspace_tmp(path)
+        try:
+            tmp.write_text(self.state.files[path].text, encoding="utf-8")
+            tmp.replace(self.workspace / path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise storage_error(
+                exc, self.workspace / path,
+                "The change is in the journal, but the workspace file still holds the text before it; "
+                "the next start writes it",
+            ) from None
 
     def disk_text(self, path: str) -> str:
         return (self.workspace / path).read_text(encoding="utf-8")
@@ -339,6 +447,10 @@ class Session:
 
     def sync_from_disk(self) -> list[str]:
         """Record changes saved to the workspace by another editor."""
+        self._check_open()
+        fixed = self._fixed_file_problems()
+        if fixed:
+            raise Refused("nothing was recorded: " + "; ".join(fixed) + " (sync records edits of the editable lines only)")
         messages = []
         for path in self.editable_paths:
             try:
@@ -368,13 +480,21 @@ class Session:
                 continue
             if f.path in self.state.files and self.state.files[f.path].ranges:
                 problems.extend(self._editable_file_problems(f.path, scaffold, originals[f.path]))
-            else:
-                try:
-                    disk = self.disk_text(f.path)
-                except (OSError, UnicodeDecodeError):
-                    disk = None
-                if disk is None or sha256_text(disk) != originals[f.path]["sha256"]:
-                    problems.append(f"{f.path} is a fixed file and differs from the scaffold; restore it")
+        return problems + self._fixed_file_problems()
+
+    def _fixed_file_problems(self) -> list[str]:
+        """Fixed files (no editable lines) in the workspace that differ from the scaffold."""
+        problems = []
+        originals = self._initial_files()
+        for f in self.task.files:
+            if f.path in self.state.files and self.state.files[f.path].ranges:
+                continue
+            try:
+                disk = self.disk_text(f.path)
+            except (OSError, UnicodeDecodeError):
+                disk = None
+            if disk is None or sha256_text(disk) != originals[f.path]["sha256"]:
+                problems.append(f"{f.path} is a fixed file and differs from the scaffold; restore it")
         return problems
 
     def _editable_file_problems(self, path: str, scaffold: str, original: dict) -> list[str]:
@@ -403,6 +523,9 @@ class Session:
             try:
                 compile(self.state.files[path].text, path, "exec")
             except SyntaxError as exc:
+                if exc.lineno is None:  # Python gives no position for some errors
+                    problems.append(f"{path} does not compile: {exc.msg}")
+                    continue
                 where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
                 problems.append(f"{path} does not compile: {exc.msg} ({where})")
         return problems
@@ -421,33 +544,122 @@ class Session:
         return env
 
     def preflight(self, run_dir: Path, settings: list[Setting]) -> list[str]:
-        """Run each setting's `--check` in run_dir; the failures, as messages."""
+        """Run each setting's `--check` in run_dir; the failures, as messages.
+
+        Each check runs in its own process group, killed whole when it ends, times
+        out or is interrupted; the groups are listed in a file so that the next
+        start kills those a killed engine left running.
+        """
 
         def check(setting: Setting) -> str | None:
+            proc = subprocess.Popen(
+                self.command_for(setting) + " --check", shell=True, cwd=run_dir,
+                env={**self.driver_env(), JOB_TOKEN: f"preflight {self.dir}"},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                text=True, errors="replace", start_new_session=True,
+            )
+            self._track_preflight(proc.pid, add=True)
             try:
-                proc = subprocess.run(
-                    self.command_for(setting) + " --check", shell=True, cwd=run_dir,
-                    env=self.driver_env(), capture_output=True, text=True,
-                    timeout=PREFLIGHT_TIMEOUT, stdin=subprocess.DEVNULL,
-                )
+                out, err = proc.communicate(timeout=PREFLIGHT_TIMEOUT)
             except subprocess.TimeoutExpired:
                 return f"{setting.label}: the preflight check did not finish in {PREFLIGHT_TIMEOUT} s"
+            finally:
+                self._end_preflight(proc)
             if proc.returncode == 0:
                 return None
-            text = (proc.stderr.strip() or proc.stdout.strip() or "(no output)").splitlines()
+            text = (err.strip() or out.strip() or "(no output)").splitlines()
             failed = [line for line in text if "CHECK FAILED" in line]
             shown = "\n".join(failed or text[-12:])
             return f"{setting.label}: preflight failed (exit {proc.returncode}):\n{shown}"
 
-        with ThreadPoolExecutor(max_workers=max(1, len(self.slot_envs))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, len(self.slot_envs)))
+        try:
             return [m for m in pool.map(check, settings) if m]
+        except BaseException:  # interrupted: stop every check before waiting for the threads
+            for pgid in list(self._preflight_groups):
+                kill_group(pgid)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+
+    def _end_preflight(self, proc: subprocess.Popen) -> None:
+        kill_group(proc.pid)  # the check and anything it started
+        proc.wait()
+        self._track_preflight(proc.pid, add=False)
+
+    def _track_preflight(self, pgid: int, add: bool) -> None:
+        with self._lock:
+            (self._preflight_groups.add if add else self._preflight_groups.discard)(pgid)
+            listing = self.dir / PREFLIGHT_GROUPS
+            try:
+                if self._preflight_groups:
+                    listing.write_text("".join(f"{g}\n" for g in sorted(self._preflight_groups)))
+                else:
+                    listing.unlink(missing_ok=True)
+            except OSError:
+                pass  # only a cleanup aid: the checks themselves are killed when they end
+
+    def _end_leftover_preflights(self) -> None:
+        """Kill the checks of a preflight whose engine was killed (kill -9, power cut)."""
+        listing = self.dir / PREFLIGHT_GROUPS
+        try:
+            groups = [int(line) for line in listing.read_text().split() if line.isdigit()]
+        except OSError:
+            return
+        token = f"preflight {self.dir}"
+        for pgid in groups:
+            if is_our_group(pgid, token):
+                kill_group(pgid)
+        listing.unlink(missing_ok=True)
 
     # -- tests ---------------------------------------------------------------------------
+    def _scratch_dir(self, n: int) -> Path:
+        return self.dir / "tests" / f".preflight-{n}"
+
+    def _snapshot_hashes(self) -> dict[str, str]:
+        """What every file of a test's snapshot must hash to: the journal's text for
+        editable files, the scaffold's for fixed ones."""
+        initial = self._initial_files()
+        return {
+            f.path: sha256_text(self.state.files[f.path].text) if f.path in self.state.files else initial[f.path]["sha256"]
+            for f in self.task.files
+        }
+
+    @staticmethod
+    def _snapshot_differences(run_dir: Path, expected: dict[str, str]) -> list[str]:
+        problems = []
+        for path, digest in expected.items():
+            try:
+                text = (run_dir / path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"{path} is missing or unreadable ({exc.__class__.__name__})")
+                continue
+            if sha256_text(text) != digest:
+                problems.append(f"{path} was modified")
+        return problems
+
+    def snapshot_problem(self, key: RunKey) -> str | None:
+        """Why the snapshot key runs on differs from what was tested (None: it is intact)."""
+        record = self.state.tests[key.n - 1]
+        run_dir = self.dir / "tests" / str(key.n) / "run"
+        problems = self._snapshot_differences(run_dir, record.files)
+        if problems:
+            return f"test #{key.n}'s snapshot changed after the test started: {'; '.join(problems)}"
+        return None
+
+    def _active_run_refusal(self, active: RunRecord) -> Refused:
+        if active.unfinished():
+            return Refused(f"{active.key} is still running; follow it with `mlsbench-tui session wait` "
+                           "(or in the app), or cancel it")
+        return Refused(f"{active.key} has ended but its result was not recorded (the app stopped); "
+                       "`mlsbench-tui session wait` records it")
+
     def start_test(self) -> RunController:
         with self._lock:
             self._check_open()
-            if self.state.active_run() is not None:
-                raise Refused("a test is already running; wait for it or cancel it")
+            active = self.state.active_run()
+            if active is not None:
+                raise self._active_run_refusal(active)
             if self.state.budget_left <= 0:
                 raise Refused("no tests left: all of the test budget is spent; submit one of your tests")
             problems = self.integrity_problems() + self.compile_problems()
@@ -455,28 +667,39 @@ class Session:
                 raise Refused("the test was not started (nothing spent):\n" + "\n".join(problems))
             n = len(self.state.tests) + 1
             test_dir = self.dir / "tests" / str(n)
-            if test_dir.exists():  # left by a start that died before it was journaled
-                shutil.rmtree(test_dir)
-            scratch = self.dir / "tests" / f".preflight-{n}"
-            shutil.rmtree(scratch, ignore_errors=True)
-            self._materialise(scratch)
+            if unjournaled_start(test_dir):  # kept aside, never deleted
+                test_dir.rename(test_dir.with_name(f".unjournaled-{n}-{new_session_id()}"))
+            if test_dir.exists():  # never replaced: a folder the journal does not know is refused on open
+                raise Refused(f"{test_dir} already exists, though the journal records {n - 1} test(s); "
+                              "nothing was spent or changed")
+            scratch = self._scratch_dir(n)
+            expected = self._snapshot_hashes()
+            try:
+                shutil.rmtree(scratch, ignore_errors=True)
+                self._materialise(scratch)
+            except OSError as exc:
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise storage_error(exc, scratch, "The test was not started (nothing spent)") from None
             settings = self.settings(hidden=False)
         failures = self.preflight(scratch, settings)
         with self._lock:
+            failures += [f"the snapshot changed during the preflight: {p}"
+                         for p in self._snapshot_differences(scratch, expected)]
             if failures:
                 shutil.rmtree(scratch, ignore_errors=True)
                 raise Refused("the test was not started (nothing spent):\n" + "\n".join(failures))
-            test_dir.mkdir(parents=True)
-            scratch.rename(test_dir / "run")
-            self.record(
-                "test_started", n=n, settings=[s.label for s in settings],
-                files={p: sha256_text(self.state.files[p].text) for p in self.editable_paths},
-            )
-            self._changed("test started")
-            return self._launch(RunKey("test", n), test_dir / "run", test_dir)
+            self.committing = True
+            try:
+                self.record("test_started", n=n, settings=[s.label for s in settings], files=expected)
+                test_dir.mkdir(parents=True)
+                scratch.rename(test_dir / "run")
+                self._changed("test started")
+                return self._launch(RunKey("test", n), test_dir / "run", test_dir)
+            finally:
+                self.committing = False
 
     def _materialise(self, run_dir: Path) -> None:
-        """A complete copy of the workspace as the journal says it is."""
+        """A complete copy of the workspace as the journal says it is, its files read-only."""
         for f in self.task.files:
             target = run_dir / f.path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -484,6 +707,7 @@ class Session:
                 target.write_text(self.state.files[f.path].text, encoding="utf-8")
             else:
                 shutil.copyfile(self.dir / "scaffold" / f.path, target)
+            target.chmod(0o444)
 
     def _launch(self, key: RunKey, run_dir: Path, log_dir: Path) -> RunController:
         record = self.state.run(key)
@@ -512,13 +736,19 @@ class Session:
             jobs.append(job)
         self.controller = RunController(self, key, jobs, self.runner, self.slot_envs, self._run_finished)
         self.controller.start()
+        if record.cancel_requested:  # asked for before this process followed the run
+            self.controller.cancel()
         return self.controller
 
     def _run_finished(self, key: RunKey, feedback: str) -> None:
         self.record("run_finished", phase=key.phase, n=key.n, feedback=feedback)
         record = self.state.run(key)
         target = self.dir / ("submit" if key.phase == "submit" else f"tests/{key.n}")
-        write_json(target / "results.json", self._run_summary(record))
+        try:
+            write_json(target / "results.json", self._run_summary(record))
+        except OSError as exc:
+            raise storage_error(exc, target / "results.json",
+                                f"The result of {key} is in the journal, but its results.json was not written") from None
         self._changed("run finished")
 
     @staticmethod
@@ -556,38 +786,40 @@ class Session:
         else:
             run_dir = self.dir / "tests" / str(active.key.n) / "run"
             log_dir = run_dir.parent
-        controller = self._launch(active.key, run_dir, log_dir)
-        if active.cancel_requested:
-            controller.cancel()
-        return controller
+        return self._launch(active.key, run_dir, log_dir)
 
     # -- submission -------------------------------------------------------------------------
     def start_submit(self, n: int) -> RunController:
         with self._lock:
             self._check_open()
-            if self.state.active_run() is not None:
-                raise Refused("a test is running; wait for it to finish or cancel it before submitting")
+            active = self.state.active_run()
+            if active is not None:
+                raise self._active_run_refusal(active)
             if not 1 <= n <= len(self.state.tests):
                 tested = len(self.state.tests)
                 raise Refused(
                     f"there is no test #{n} to submit; "
                     + (f"choose 1..{tested}" if tested else "run a test first")
                 )
-            record = self.state.tests[n - 1]
             run_dir = self.dir / "tests" / str(n) / "run"
-            for path, digest in record.files.items():
-                if sha256_text((run_dir / path).read_text(encoding="utf-8")) != digest:
-                    raise Refused(f"test #{n}'s snapshot of {path} was modified after it ran; it cannot be submitted")
+            problem = self.snapshot_problem(RunKey("test", n))
+            if problem:
+                raise Refused(f"{problem}; it cannot be submitted (nothing was changed)")
             hidden = self.settings(hidden=True)
             record_submit_flags(self, n, run_dir)
         failures = self.preflight(run_dir, hidden)
         with self._lock:
-            if failures:
-                raise Refused("the submission was not started:\n" + "\n".join(failures))
-            (self.dir / "submit").mkdir(exist_ok=True)
-            self.record("submit_started", n=n, settings=[s.label for s in hidden])
-            self._changed("submit started")
-            return self._launch(RunKey("submit", n), run_dir, self.dir / "submit")
+            problem = self.snapshot_problem(RunKey("test", n))
+            if failures or problem:
+                raise Refused("the submission was not started:\n" + "\n".join(failures + [problem] * bool(problem)))
+            self.committing = True
+            try:
+                self.record("submit_started", n=n, settings=[s.label for s in hidden])
+                (self.dir / "submit").mkdir(exist_ok=True)
+                self._changed("submit started")
+                return self._launch(RunKey("submit", n), run_dir, self.dir / "submit")
+            finally:
+                self.committing = False
 
     def submit(self, n: int, timeout: float | None = None) -> str:
         controller = self.start_submit(n)
@@ -600,3 +832,20 @@ class Session:
         if sub is None:
             return {}
         return {**self.state.tests[sub.key.n - 1].results(), **sub.results()}
+
+
+def _lock_folder(directory: Path) -> int:
+    """Hold the session folder's kernel lock (flock on the folder itself): one writer at a time."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        raise Refused(f"{directory} does not exist: there is no session there") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Refused(
+            f"session {directory.name} is open in another mlsbench-tui process (the app, or a test "
+            "being followed); close that one first. `session status` works meanwhile"
+        ) from None
+    return fd

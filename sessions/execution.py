@@ -3,6 +3,11 @@
 One worker thread per slot takes settings from the queue, starts (or
 re-attaches to) its job, tails its log into events, and journals how it
 ended. When every setting has ended the run's feedback is journaled.
+
+If the journal cannot be written (disk full) the run stops being followed:
+its jobs go on, `error` says why, and `finished` is set so that whoever waits
+is told. The journal holds what was recorded up to then, so the next start
+re-attaches.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from sessions.errors import Refused
 from sessions.events import (
     CANCELLED,
     DONE,
@@ -93,24 +99,42 @@ class RunController:
         self._stop = threading.Event()  # detach: leave jobs running
         self._workers: list[threading.Thread] = []
         self.finished = threading.Event()
+        self.error: str | None = None  # why the run stopped being followed (disk full, ...)
 
     # -- control ---------------------------------------------------------------
     def start(self) -> None:
-        # Jobs that were already running (re-attach) get a worker each, so
-        # they are followed at once; queued ones share the slots.
+        # Jobs that were already running (re-attach) are followed at once, each in a
+        # slot; when one ends its slot takes queued settings. Slots left free start
+        # queued settings now. More running jobs than slots: the extra ones free none.
         running = [job for job in self._queue if job.job_id is not None]
         for job in running:
             self._queue.remove(job)
-        for job in running:
-            self._spawn(lambda job=job: self._follow(job, {}))
-        for env in self._slot_envs[: max(1, len(self._slot_envs) - len(running))]:
+        envs = list(self._slot_envs) or [{}]
+        for i, job in enumerate(running):
+            env = envs[i] if i < len(envs) else None
+            self._spawn(lambda job=job, env=env: self._resume(job, env))
+        for env in envs[len(running):]:
             self._spawn(lambda env=env: self._work(env))
         threading.Thread(target=self._join, name=f"{self.key}-join", daemon=True).start()
 
     def _spawn(self, target: Callable[[], None]) -> None:
-        thread = threading.Thread(target=target, name=f"{self.key}-worker", daemon=True)
+        thread = threading.Thread(target=lambda: self._guarded(target), name=f"{self.key}-worker", daemon=True)
         self._workers.append(thread)
         thread.start()
+
+    def _guarded(self, target: Callable[[], None]) -> None:
+        """A worker that cannot journal (disk full) stops the run's following, with the reason."""
+        try:
+            target()
+        except Exception as exc:  # noqa: BLE001 - reported to whoever waits, never a thread traceback
+            with self._lock:
+                self.error = self.error or _reason(exc)
+            self._stop.set()
+
+    def _resume(self, job: SettingJob, slot_env: dict[str, str] | None) -> None:
+        self._follow(job, {})
+        if slot_env is not None:
+            self._work(slot_env)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -145,6 +169,10 @@ class RunController:
 
     def _follow(self, job: SettingJob, slot_env: dict[str, str]) -> None:
         if job.job_id is None:
+            problem = self.session.snapshot_problem(self.key)
+            if problem is not None:  # changed since the test started: never run it
+                self._end(job, JobState(FAILED, detail=problem))
+                return
             launch = job.launch
             launch.env.update(slot_env)
             job.job_id = self.runner.start(launch)
@@ -211,13 +239,17 @@ class RunController:
     def _join(self) -> None:
         for thread in list(self._workers):
             thread.join()
-        if self._stop.is_set():
-            return
-        blocks = [self._block(job) for job in self.jobs.values()]
-        feedback = run_feedback(self.key, self.session.state.budget_left, blocks)
-        self._on_finished(self.key, feedback)
-        self.session.emit(RunFinished(self.key, feedback))
-        self.finished.set()
+        if self.error is None and not self._stop.is_set():
+            blocks = [self._block(job) for job in self.jobs.values()]
+            feedback = run_feedback(self.key, self.session.state.budget_left, blocks)
+            try:
+                self._on_finished(self.key, feedback)
+            except Exception as exc:  # noqa: BLE001 - as in _guarded
+                self.error = _reason(exc)
+            else:
+                self.session.emit(RunFinished(self.key, feedback))
+        if self.error is not None or not self._stop.is_set():  # a detach leaves it unfinished
+            self.finished.set()
 
     def _block(self, job: SettingJob) -> str:
         state = job.outcome or JobState(LOST, detail="never started")
@@ -228,6 +260,11 @@ class RunController:
             job.setting.label, script_name(job.setting), state.status, state.exit_code,
             job.metrics, tail, state.detail,
         )
+
+
+def _reason(exc: Exception) -> str:
+    """Why following stopped: the engine's own message, else the error's kind and text."""
+    return str(exc) if isinstance(exc, Refused) else f"following the run failed: {exc.__class__.__name__}: {exc}"
 
 
 def _log_tail(path: Path) -> list[str]:

@@ -58,9 +58,12 @@ def published_rows(task: TaskSpec, seed: str = "mean") -> list[Row]:
 
 
 def local_rows(task: TaskSpec, sessions_dir: Path, profile: str) -> list[Row]:
-    rows = []
-    for summary in list_sessions(sessions_dir, task.id):
-        if summary.closed and summary.profile == profile:
+    rows, counted = [], set()
+    # A copied session folder keeps its journal's identity: count it once, by its first
+    # submission, the original before its copies.
+    for summary in sorted(list_sessions(sessions_dir, task.id), key=lambda s: (s.submitted_at, bool(s.copy_of))):
+        if summary.closed and summary.profile == profile and not summary.problem and summary.identity not in counted:
+            counted.add(summary.identity)
             values = {k: _number(v) for k, v in summary.results.items()}
             who = summary.person or "anonymous"
             rows.append(Row(f"person:{who}", "person", values, f"session {summary.id}, seed {summary.seed}"))

@@ -15,6 +15,29 @@ class EditRefused(Refused):
     """An edit that the rules do not allow; the message says why."""
 
 
+# Every edit is kept in the journal, which is read whole at every start: one edit
+# of 50 MB made every later command take seconds. A scaffold is tens of kB.
+MAX_EDIT_BYTES = 1024 * 1024
+
+
+def edit_content(content: str, path: str) -> str:
+    """Content as the engine keeps it: LF line endings (CRLF and CR become LF,
+    whatever the source), no NUL bytes, at most MAX_EDIT_BYTES."""
+    content = content.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in content:
+        line = content[: content.index("\0")].count("\n") + 1
+        raise EditRefused(f"the new text for {path} contains a NUL byte (line {line} of the new text); "
+                          "source files are plain text: remove it")
+    size = len(content.encode("utf-8"))
+    if size > MAX_EDIT_BYTES:
+        raise EditRefused(
+            f"the new text for {path} is {size / 1024:.0f} KiB; one edit may be at most "
+            f"{MAX_EDIT_BYTES // 1024} KiB, because every edit is kept in the journal and "
+            "re-read at every start. Split it into smaller edits"
+        )
+    return content
+
+
 def content_lines(content: str) -> list[str]:
     """Split edit content into lines; one trailing newline adds no line."""
     if content == "":

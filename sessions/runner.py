@@ -4,11 +4,14 @@ A job writes all its output to the setting's log file and, when its command
 ends, its exit status to an exit file beside it. The engine only ever reads
 those two files and asks the runner for the job's state, so a job started by
 an engine that was killed can be picked up again by the next one.
+
+A job has ended only when its wrapper has: an exit file that appears while the
+wrapper still runs (written by the training code) changes nothing, and the
+wrapper, when it ends, overwrites it with the real status.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 import signal
 import subprocess
@@ -18,6 +21,9 @@ from pathlib import Path
 from typing import Protocol
 
 from sessions.events import DONE, FAILED, LOST, RUNNING
+from sessions.processes import JOB_TOKEN, end_leftovers, group_alive, is_our_leader, signal_group
+
+_group_alive = group_alive  # the name the app's tests know
 
 
 @dataclass(frozen=True)
@@ -51,12 +57,21 @@ def ended_state(exit_path: Path) -> JobState | None:
     return JobState(DONE if code == 0 else FAILED, code)
 
 
-def wrapped_command(launch: Launch) -> str:
+def wrapped_command(launch: Launch, exit_with_status: bool = False) -> str:
     """Shell text that runs the command with output to the log and records
-    the exit status atomically (a half-written exit file is never seen)."""
+    the exit status atomically (a half-written exit file is never seen).
+    exit_with_status: the wrapper exits with the command's status too, so a
+    parent that waits for it learns it even where the exit file cannot be
+    written (disk full)."""
     log, done = shlex.quote(str(launch.log_path)), shlex.quote(str(launch.exit_path))
     tmp = shlex.quote(str(launch.exit_path) + ".tmp")
-    return f"({launch.command}) >>{log} 2>&1 </dev/null; echo $? >{tmp} && mv {tmp} {done}"
+    end = "; exit $code" if exit_with_status else ""
+    return f"({launch.command}) >>{log} 2>&1 </dev/null; code=$?; echo $code >{tmp} && mv {tmp} {done}{end}"
+
+
+def job_token(launch: Launch) -> str:
+    """What identifies this setting's job among processes: its exit file, unique per run."""
+    return str(launch.exit_path)
 
 
 class Runner(Protocol):
@@ -94,11 +109,11 @@ class LocalRunner:
 
     def start(self, launch: Launch) -> str:
         launch.log_path.parent.mkdir(parents=True, exist_ok=True)
-        shell = ["/bin/sh", "-c", wrapped_command(launch)]
+        shell = ["/bin/sh", "-c", wrapped_command(launch, exit_with_status=True)]
         proc = subprocess.Popen(
             ["nice", "-n", str(self.nice), *shell] if self.nice else shell,  # nice execs: same pid
             cwd=launch.cwd,
-            env=launch.env,
+            env={**launch.env, JOB_TOKEN: job_token(launch)},
             start_new_session=True,  # own process group: cancel kills it all
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -109,57 +124,45 @@ class LocalRunner:
         return job_id
 
     def state(self, job_id: str, launch: Launch) -> JobState:
+        pid = int(job_id)
         child = self._children.get(job_id)
-        if child is not None and child.poll() is not None:
-            self._children.pop(job_id, None)  # reaped
-        ended = ended_state(launch.exit_path)
-        if ended is not None:
-            return ended
-        if job_id in self._children or _group_alive(int(job_id)):
+        if child is not None:  # ours: its exit status comes straight from the wrapper
+            code = child.poll()
+            if code is None:
+                return JobState(RUNNING)
+            self._children.pop(job_id, None)
+            end_leftovers(pid)
+            if code >= 0:
+                return JobState(DONE if code == 0 else FAILED, code)
+            return ended_state(launch.exit_path) or JobState(
+                LOST, detail=f"the job was killed by signal {-code} (outside the app?)")
+        # Re-attached after a restart: follow the wrapper while it runs, then read its exit file.
+        if is_our_leader(pid, job_token(launch)):
             return JobState(RUNNING)
-        # The group may have just written its exit file and gone: look again.
+        end_leftovers(pid)
         return ended_state(launch.exit_path) or JobState(
-            LOST, detail="the process is gone and left no exit status (killed outside the app?)"
+            LOST, detail="the process is gone and left no exit status (killed outside the app, "
+                         "or its exit file could not be written: a full disk?)"
         )
 
     def idle(self, launch: Launch) -> None:
         time.sleep(IDLE_SLEEP)
 
     def cancel(self, job_id: str) -> None:
+        """Stop the job's whole process group: TERM, then KILL; never a group that is not ours."""
         pgid = int(job_id)
+        ours = job_id in self._children  # our child: no need to ask /proc (its exec may not even have happened)
         for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
+            if not signal_group(pgid, sig, trusted=ours):
                 break
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and _group_alive(pgid):
+            while time.monotonic() < deadline and group_alive(pgid):
                 child = self._children.get(job_id)
                 if child is not None:
                     child.poll()
                 time.sleep(0.05)
-            if not _group_alive(pgid):
+            if not group_alive(pgid):
                 break
         child = self._children.pop(job_id, None)
         if child is not None:
             child.wait(timeout=5)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _is_zombie_group(pgid)
-
-
-def _is_zombie_group(pgid: int) -> bool:
-    """A reaped-late leader shows as alive to kill(0); /proc tells the truth."""
-    try:
-        stat = Path(f"/proc/{pgid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
-

@@ -21,9 +21,9 @@ def make_runner(name: str, config: Path | None) -> Runner:
     raise RunnerConfigError(f"unknown runner {name!r}; choose one of {', '.join(RUNNERS)}")
 
 
-def local_job_nice() -> int:
+def local_job_nice(value: str | None = None) -> int:
     """The CPU priority of local jobs: MLSBENCH_JOB_NICE, 0 (normal) to 19 (lowest)."""
-    text = os.environ.get(NICE_ENV, "").strip()
+    text = (os.environ.get(NICE_ENV, "") if value is None else value).strip()
     if not text:
         return DEFAULT_JOB_NICE
     if not (text.isdigit() and int(text) <= 19):

@@ -8,8 +8,14 @@ written as "0,0,1,1" to let small settings share a device).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+
+from sessions.errors import Refused
+
+SLOTS_ENV = "MLSBENCH_SLOTS"
+DEVICE_ID = re.compile(r"^(\d+|(GPU|MIG)-[0-9A-Za-z/-]+)$")  # what CUDA_VISIBLE_DEVICES takes
 
 
 def _gpu_ids() -> list[str]:
@@ -31,10 +37,24 @@ def cuda_available() -> bool:
 
 def detect_slots(spec: str | None = None) -> list[dict[str, str]]:
     """One environment overlay per slot."""
-    spec = spec if spec is not None else os.environ.get("MLSBENCH_SLOTS")
-    if spec:
-        if spec.isdigit():
-            return [{} for _ in range(max(1, int(spec)))]
-        return [{"CUDA_VISIBLE_DEVICES": d.strip()} for d in spec.split(",") if d.strip()]
+    spec = spec if spec is not None else os.environ.get(SLOTS_ENV)
+    if spec and spec.strip():
+        return parse_slots(spec.strip())
     gpus = _gpu_ids()
     return [{"CUDA_VISIBLE_DEVICES": g} for g in gpus] or [{}]
+
+
+def parse_slots(spec: str) -> list[dict[str, str]]:
+    """MLSBENCH_SLOTS: a count (settings at once, same devices) or device ids, one slot each."""
+    if spec.isdigit():
+        if int(spec) < 1:
+            raise Refused(f"{SLOTS_ENV}={spec!r}: at least one slot is needed")
+        return [{} for _ in range(int(spec))]
+    devices = [d.strip() for d in spec.split(",")]
+    bad = [d for d in devices if not DEVICE_ID.match(d)]
+    if bad:
+        raise Refused(
+            f"{SLOTS_ENV}={spec!r}: {bad[0]!r} is neither a count nor a CUDA device id; give a number "
+            "of settings to run at once (e.g. 4) or device ids, one slot each (e.g. 0,1 or 0,0,1,1)"
+        )
+    return [{"CUDA_VISIBLE_DEVICES": d} for d in devices]

@@ -92,6 +92,9 @@ class SessionState:
     tests: list[RunRecord] = field(default_factory=list)
     submission: RunRecord | None = None
     edits: int = 0
+    # Each file's text before the last entry that changed it: a workspace file still at
+    # this text is one the engine had not yet written when it stopped (journal first).
+    previous_texts: dict[str, str] = field(default_factory=dict)
 
     # -- derived -----------------------------------------------------------
     @property
@@ -105,6 +108,11 @@ class SessionState:
     @property
     def closed(self) -> bool:
         return self.submission is not None and self.submission.finished
+
+    @property
+    def read_only(self) -> bool:
+        """From the moment a submission starts, nothing may change any more."""
+        return self.submission is not None
 
     @property
     def submitted_test(self) -> int | None:
@@ -143,13 +151,17 @@ class SessionState:
         if sha256_text(after.text) != data["sha256_after"]:
             raise ReplayMismatch(f"edit #{self.edits + 1} of {path} does not reproduce the recorded file")
         self.undo_stack.append((path, before))
+        self.previous_texts[path] = before.text
         self.files[path] = after
         self.edits += 1
 
     def _on_undo(self, data: dict, time: str) -> None:
+        before_undo: dict[str, str] = {}
         for _ in range(data["count"]):
             path, before = self.undo_stack.pop()
+            before_undo.setdefault(path, self.files[path].text)
             self.files[path] = before
+        self.previous_texts.update(before_undo)
 
     def _run_key(self, data: dict) -> RunKey:
         return RunKey(data.get("phase", "test"), data["n"])

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sessions.journal import JournalCorrupt, read_journal
-from sessions.state import SessionState
+from sessions.journal import JournalCorrupt, journal_identity, read_journal
+from sessions.state import ReplayMismatch, SessionState
 
 JOURNAL = "journal.jsonl"
 
@@ -49,24 +49,74 @@ class SessionSummary:
     closed: bool
     results: dict[str, str]  # the submission's final results, when closed
     problem: str | None = None  # why the journal could not be read
+    identity: str = ""  # the hash of the journal's first line; a copied folder shares it
+    copy_of: str | None = None  # the id of the session this folder is a copy of
+    submitted_at: str = ""
 
     @property
     def status(self) -> str:
         if self.problem:
             return "unreadable"
+        if self.copy_of:
+            return f"a copy of session {self.copy_of} (read-only)"
         if self.closed:
             return f"submitted test #{self.submitted_test}"
         return f"open, {self.budget_left} tests left"
 
+    @property
+    def is_open(self) -> bool:
+        """Can take edits and tests: readable, not a copy, not submitted."""
+        return not (self.problem or self.copy_of or self.closed)
+
+
+def copy_of(session_dir: Path, meta: dict, identity: str) -> str | None:
+    """The original's id when this folder is a copy: the folder its journal was begun in
+    is elsewhere and still holds a journal with the same identity. (A folder moved, or
+    renamed, leaves no such original behind, and stays the session.)"""
+    begun_in = meta.get("folder")  # journals from before identities were kept have none
+    if not begun_in or Path(begun_in) == session_dir.resolve():
+        return None
+    try:
+        original = journal_identity(Path(begun_in) / JOURNAL)
+    except OSError:
+        return None
+    return meta.get("session_id", Path(begun_in).name) if original == identity else None
+
+
+def unjournaled_start(test_dir: Path) -> bool:
+    """A test folder holding only its snapshot: a start that died before it was journaled
+    (versions before the journal came first made the folder first). No test ran in it."""
+    return test_dir.is_dir() and [p.name for p in test_dir.iterdir()] == ["run"]
+
+
+def folder_problem(session_dir: Path, state: SessionState) -> str | None:
+    """A run folder the journal does not know: the journal was cut or replaced."""
+    tests_dir = session_dir / "tests"
+    numbered = sorted(int(p.name) for p in tests_dir.iterdir() if p.name.isdigit()) if tests_dir.is_dir() else []
+    unknown = [n for n in numbered if n > len(state.tests) and not unjournaled_start(tests_dir / str(n))]
+    if unknown:
+        return (
+            f"{tests_dir / str(unknown[0])} exists but the journal records {len(state.tests)} test(s): "
+            "the journal is shorter than the test folders imply (cut or replaced?). Nothing was "
+            "changed; restore journal.jsonl from a backup"
+        )
+    if (session_dir / "submit").is_dir() and state.submission is None:
+        return (
+            f"{session_dir / 'submit'} exists but the journal records no submission (cut or replaced?). "
+            "Nothing was changed; restore journal.jsonl from a backup"
+        )
+    return None
+
 
 def summarize(session_dir: Path) -> SessionSummary:
+    state = SessionState()
     try:
         entries, _, _, _ = read_journal(session_dir / JOURNAL)
-    except (OSError, JournalCorrupt) as exc:
+        identity = journal_identity(session_dir / JOURNAL) or ""
+        for entry in entries:
+            state.apply(entry.type, entry.data, entry.time)
+    except (OSError, JournalCorrupt, ReplayMismatch) as exc:
         return SessionSummary(session_dir, session_dir.name, session_dir.parent.name, "?", 0, "", "", 0, None, False, {}, str(exc))
-    state = SessionState()
-    for entry in entries:
-        state.apply(entry.type, entry.data, entry.time)
     meta = state.meta
     results: dict[str, str] = {}
     if state.closed and state.submission is not None:
@@ -83,6 +133,10 @@ def summarize(session_dir: Path) -> SessionSummary:
         submitted_test=state.submitted_test,
         closed=state.closed,
         results=results,
+        problem=folder_problem(session_dir, state),
+        identity=identity,
+        copy_of=copy_of(session_dir, meta, identity),
+        submitted_at=state.submission.started_at if state.submission else "",
     )
 
 

@@ -272,6 +272,7 @@ class _Parser:
             else:
                 source_path = self.folder / source
             ranges = self.ranges(item.get("editable", []), f"{where}.editable")
+            self.check_ranges_fit(source_path, ranges, f"{where}.editable")
             out.append(TaskFile(path, source_path, ranges))
         if not any(f.is_editable for f in out):
             raise self.fail("files", "no file has an editable range")
@@ -293,6 +294,18 @@ class _Parser:
                 raise self.fail(where, "ranges must be in order and must not overlap")
             out.append(LineRange(pair[0], pair[1]))
         return tuple(out)
+
+    def check_ranges_fit(self, source: Path, ranges: tuple[LineRange, ...], where: str) -> None:
+        """Editable lines must exist in the scaffold (a missing scaffold is reported elsewhere)."""
+        if not ranges or not source.is_file():
+            return
+        try:
+            count = len(source.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.fail(where, f"the scaffold {source.name} cannot be read as text: {exc}") from None
+        last = ranges[-1]
+        if last.end > count:
+            raise self.fail(where, f"lines {last} lie past the end of {source.name} ({count} lines)")
 
     def settings(self) -> tuple[Setting, ...]:
         out, seen = [], set()

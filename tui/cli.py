@@ -8,6 +8,8 @@ without a screen, the way a script or an agent harness would drive them.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import signal
 import sys
@@ -18,12 +20,14 @@ from typing import Any
 from sessions.archive import SUFFIX, export_session
 from sessions.archive_rows import archive_rows, import_lines
 from sessions.engine import Session
+from sessions.environment import environment_problems
 from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
 from sessions.leaderboard import board_lines, build_board, final_table_lines, sort_rows
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.slots import cuda_available
+from sessions.state import ReplayMismatch
 from sessions.store import default_sessions_dir, find_session, list_sessions
 from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
@@ -126,8 +130,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- shared resolution -------------------------------------------------------------------
+def absolute_paths(args: argparse.Namespace) -> None:
+    """Every folder option as an absolute path, once, at start: jobs run inside a test
+    folder, where a relative path would name another place (a relative MLSBENCH_*
+    folder is made absolute by the engine in the same way)."""
+    for name in ("sessions_dir", "data_root", "runner_config"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(args, name, value.expanduser().resolve())
+    args.tasks_dir = [p.expanduser().resolve() for p in getattr(args, "tasks_dir", [])]
+
+
+def check_environment() -> None:
+    problems = environment_problems()
+    if problems:
+        raise CliError("the environment is not usable:\n  " + "\n  ".join(problems))
+
+
 class Context:
     def __init__(self, args: argparse.Namespace):
+        absolute_paths(args)
         self.args = args
         self.catalog = Catalog(args.tasks_dir)
         self._runner = None
@@ -179,7 +201,7 @@ class Context:
                 return find_session(self.sessions_dir, session_id)
             except LookupError as exc:
                 raise CliError(str(exc)) from None
-        open_ = [s for s in list_sessions(self.sessions_dir, task_id) if not s.closed and not s.problem]
+        open_ = [s for s in list_sessions(self.sessions_dir, task_id) if s.is_open]
         if not open_:
             raise CliError(f"no open session{' of ' + task_id if task_id else ''} in {self.sessions_dir}; "
                            "`mlsbench-tui session new --task ID` starts one")
@@ -188,6 +210,10 @@ class Context:
     def open_session(self, directory: Path) -> Session:
         task_id = directory.parent.name
         return Session.open(directory, self.task(task_id), **self.options())
+
+    def view_session(self, directory: Path) -> Session:
+        """Read-only: no lock, nothing written (works beside the app or a running test)."""
+        return Session.view(directory, self.task(directory.parent.name))
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -342,26 +368,57 @@ class Streamer:
         sys.stdout.write("".join(json.dumps(o) + "\n" for o in out))
 
 
+class Interrupts:
+    """Ctrl-C while following a run. Before the run is journaled it stops the start
+    (nothing spent); from then on it only asks for a cancel, which the follow loop
+    makes once the run is launched, so that no setting is left queued."""
+
+    def __init__(self, session: Session):
+        self.session, self.requested = session, False
+        self._previous = None
+
+    def __enter__(self) -> Interrupts:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum, frame) -> None:
+        if not self.session.committing and self.session.state.active_run() is None:
+            raise KeyboardInterrupt  # nothing journaled (yet, or any more): stop here
+        if not self.requested:
+            print("\ncancelling the run (the test stays spent) ...", file=sys.stderr)
+        self.requested = True
+
+    def cancel_if_requested(self) -> None:
+        if self.requested and self.session.state.active_run() is not None:
+            try:
+                self.session.cancel()
+            except Refused:
+                pass  # it ended meanwhile
+            self.requested = False
+
+
 def follow(session: Session, start, as_json: bool) -> None:
     """Run start() (a test, a submission, a re-attach), streaming until it ends.
 
     Ctrl-C cancels the run (a cancelled test is not refunded)."""
     session.subscribe(Streamer(as_json))
-    controller = start()
-    if controller is None:
-        print("nothing is running in this session")
-        return
-
-    def interrupt(signum, frame):
-        print("\ncancelling the run (the test stays spent) ...", file=sys.stderr)
-        session.cancel()
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
+    with Interrupts(session) as interrupts:
+        try:
+            controller = start()
+        except KeyboardInterrupt:
+            print("\ninterrupted before the run started: nothing was spent", file=sys.stderr)
+            raise
+        if controller is None:
+            print("nothing is running in this session")
+            return
         while not controller.wait(0.2):
-            pass
-    finally:
-        signal.signal(signal.SIGINT, previous)
+            interrupts.cancel_if_requested()
+    if controller.error:
+        raise CliError(f"{controller.error}\nThe run was left as it was; "
+                       "`mlsbench-tui session wait` follows it again once that is fixed.")
     if not as_json:
         run = session.state.submission if session.state.submission and session.state.submission.finished else session.state.tests[-1]
         print()
@@ -385,14 +442,17 @@ def cmd_session(ctx: Context) -> None:
             print_status(session)
         session.close()
         return
-    session = ctx.open_session(ctx.session_dir(args.session, args.task))
+    directory = ctx.session_dir(args.session, args.task)
+    if args.action == "status":
+        session = ctx.view_session(directory)
+        print(json.dumps(status_dict(session), indent=1)) if args.json else print_status(session)
+        return
+    content = read_content(args.content_file) if args.action == "edit" else ""
+    session = ctx.open_session(directory)
     try:
         if session.resume_warning:
             print(f"warning: {session.resume_warning}", file=sys.stderr)
-        if args.action == "status":
-            print(json.dumps(status_dict(session), indent=1)) if args.json else print_status(session)
-        elif args.action == "edit":
-            content = sys.stdin.read() if str(args.content_file) == "-" else args.content_file.read_text(encoding="utf-8")
+        if args.action == "edit":
             _say(args, session.edit(args.file, args.start, args.end, content), session)
         elif args.action == "undo":
             _say(args, session.undo(args.n), session)
@@ -406,6 +466,25 @@ def cmd_session(ctx: Context) -> None:
             follow(session, lambda: session.start_submit(args.n), args.json)
     finally:
         session.close()
+
+
+def read_content(path: Path) -> str:
+    """The new lines for `session edit`, from a file or stdin ('-'), as text."""
+    where = "stdin" if str(path) == "-" else str(path)
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except IsADirectoryError:
+        raise CliError(f"--content-file {where} is a folder; give the file holding the new lines") from None
+    except FileNotFoundError:
+        raise CliError(f"--content-file {where} does not exist; give the file holding the new lines "
+                       "('-' reads them from stdin)") from None
+    except OSError as exc:
+        raise CliError(f"--content-file {where} cannot be read: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"--content-file {where} is not UTF-8 text (byte {exc.start} cannot be decoded); "
+                       "save it as UTF-8") from None
 
 
 def _say(args: argparse.Namespace, message: str, session: Session) -> None:
@@ -427,7 +506,7 @@ def cmd_app(ctx: Context) -> None:
     else:
         task = ctx.task(args.task)
         candidates = [s for s in list_sessions(ctx.sessions_dir, task.id)
-                      if not s.closed and not s.problem and (args.profile in (None, s.profile))
+                      if s.is_open and (args.profile in (None, s.profile))
                       and (args.seed in (None, s.seed))]
         if candidates and not args.new:
             print(f"resuming session {candidates[-1].id} ({candidates[-1].status}); --new starts a fresh one",
@@ -440,10 +519,38 @@ def cmd_app(ctx: Context) -> None:
     run_app(session)
 
 
+def report_error(args: argparse.Namespace | None, message: str) -> None:
+    """An error for the person, or with --json a JSON object on stdout for a script."""
+    if args is not None and getattr(args, "json", False):
+        print(json.dumps({"error": message, "exit_status": 2}, indent=1))
+    else:
+        print(f"mlsbench-tui: {message}", file=sys.stderr)
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace | None:
+    """The parsed command line; with --json a usage error is a JSON object too (None then)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--json" not in argv:
+        return parser.parse_args(argv)
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == 0:  # --help: printed on stdout already
+            raise
+        lines = captured.getvalue().strip().splitlines() or ["invalid arguments"]
+        report_error(argparse.Namespace(json=True), lines[-1].split("error: ", 1)[-1])
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, argv)
+    if args is None:
+        return 2
     try:
+        check_environment()
         ctx = Context(args)
         if args.command is None:
             if not (args.task or args.resume or args.replay):
@@ -462,10 +569,14 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_verify(ctx)
         elif args.command == "session":
             cmd_session(ctx)
-    except (Refused, CliError, UnknownTask, TaskSpecError, JournalCorrupt, RunnerConfigError) as exc:
-        print(f"mlsbench-tui: {exc}", file=sys.stderr)
+    except (Refused, CliError, UnknownTask, TaskSpecError, JournalCorrupt, ReplayMismatch, RunnerConfigError) as exc:
+        report_error(args, str(exc))
+        return 2
+    except OSError as exc:  # a folder or file the command needed: say which, never a traceback
+        report_error(args, f"{exc.filename or 'a file'}: {exc.strerror or exc}; check that it exists and that you may use it")
         return 2
     except KeyboardInterrupt:
+        print("mlsbench-tui: interrupted", file=sys.stderr)
         return 130
     return 0
 
