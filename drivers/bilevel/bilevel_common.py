@@ -683,6 +683,14 @@ def rhg_hypergradient(x, init_params, data: HypercleanData, lr_inner: float, reg
     return hyper, history, f_val.detach()
 
 
+def evaluate_history(history, x, data: HypercleanData) -> Tuple[float, float]:
+    """(lowest sigmoid(x)-weighted training loss, best test accuracy) over the
+    kept iterates, as the published driver reports an RHG step."""
+    train_loss = min(float(weighted_loss(p, x, data)) for p in history)
+    acc = max([0.0] + [accuracy(functional_forward(p, data.test_x), data.test_y) for p in history])
+    return train_loss, acc
+
+
 def train_rhg(cfg: HypercleanConfig, net_kind: str, data: HypercleanData, device, rec: EvalRecorder,
               pace: PaceWatch):
     """RHG / T-RHG (official RHG/data_hyper_clean_rhg.py through the published
@@ -708,10 +716,8 @@ def train_rhg(cfg: HypercleanConfig, net_kind: str, data: HypercleanData, device
         iter_time = time.perf_counter() - t0
         pace.step_ended(k)
         with torch.no_grad():
-            xd = x.detach()
-            train_loss = min(float(weighted_loss(p, xd, data)) for p in history)
-            acc = max([0.0] + [accuracy(functional_forward(p, data.test_x), data.test_y) for p in history])
-            rec.record(k, train_loss, float(f_val), acc, xd, data, train_loss, iter_time)
+            train_loss, acc = evaluate_history(history, x.detach(), data)
+            rec.record(k, train_loss, float(f_val), acc, x.detach(), data, train_loss, iter_time)
 
 
 AUX_KEYS = {"v_pbgd": "penalty_gap", "g_pbgd": "grad_penalty", "rhg": "inner_objective", "t_rhg": "inner_objective"}

@@ -672,3 +672,183 @@ def test_rhg_hypergradient_matches_unrolled_autograd(net, T, K):
     (expected,) = torch.autograd.grad(f, x)
     assert torch.allclose(hyper, expected, rtol=1e-8, atol=1e-12)
     assert expected.abs().max() > 0
+
+
+# --------------------------------------------------------------------------- results as published
+
+def evaluation(step, acc, f1):
+    return bc.Evaluation(step, 0.5, 0.4, acc, f1, 0.9, 0.8, float(step))
+
+
+def test_best_evaluation_tie_breaking():
+    first, same_acc_better_f1, same_f1_better_acc = evaluation(0, 90.0, 80.0), evaluation(1, 90.0, 85.0), \
+        evaluation(2, 91.0, 80.0)
+    assert bc.better_by_accuracy(None, first)
+    assert bc.better_by_accuracy(first, same_acc_better_f1)        # accuracy tie: F1 decides
+    assert not bc.better_by_accuracy(same_acc_better_f1, first)
+    assert not bc.better_by_accuracy(first, evaluation(3, 90.0, 80.0))   # a full tie keeps the earlier
+    assert bc.better_by_accuracy(same_acc_better_f1, same_f1_better_acc)
+    assert bc.better_by_f1(first, same_f1_better_acc)              # F1 tie: accuracy decides
+    assert not bc.better_by_f1(same_acc_better_f1, same_f1_better_acc)
+    assert not bc.better_by_f1(first, evaluation(3, 90.0, 80.0))
+
+
+def test_final_metrics_keys_and_values():
+    import torch
+
+    lines = []
+    rec = bc.EvalRecorder(lines.append, "grad_penalty")
+    data = bc.HypercleanData(None, None, None, torch.tensor([1.0, 1.0, 0.0, 0.0]), None, None, None, None, 0.5)
+    x_good, x_bad = torch.tensor([1.0, 1.0, -1.0, -1.0]), torch.tensor([1.0, 1.0, 1.0, 1.0])
+    rec.record(0, 1.0, 2.0, 80.0, x_bad, data, 0.3, 0.01)     # F1 66.7
+    rec.record(10, 0.9, 1.9, 85.0, x_bad, data, 0.2, 0.01)    # best accuracy, tie broken by F1 below
+    rec.record(20, 0.8, 1.8, 85.0, x_good, data, 0.1, 0.01)   # same accuracy, F1 100: replaces step 10
+    rec.record(30, 0.7, 1.7, 84.0, x_good, data, 0.1, 0.01)   # same F1, lower accuracy: not the best F1
+    assert [list(kv(ln)) for ln in lines] == [train_hc_keys("g_pbgd")] * 4
+    m = rec.final_metrics()
+    assert list(m) == FINAL_HC_KEYS
+    assert (m["test_accuracy"], m["best_step"], m["score"]) == (85.0, 20.0, 85.0)
+    assert abs(m["f1_score"] - 100.0) < 1e-3 and m["f1_score"] == m["best_accuracy_f1_score"]
+    assert (m["best_f1_step"], m["best_f1_test_accuracy"]) == (20.0, 85.0)
+    assert m["runtime_sec"] == m["best_accuracy_runtime_sec"] <= m["total_runtime_sec"]
+    assert list(kv(rec.final_line())) == FINAL_HC_KEYS
+
+
+def test_rhg_step_reports_best_over_kept_iterates():
+    """test accuracy: the best kept iterate; train_loss: the lowest weighted
+    loss among them (so an initial iterate that beats y_T counts)."""
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    tr_x, test_x = torch.rand(20, 784, generator=g), torch.rand(30, 784, generator=g)
+    truth = torch.nn.Linear(784, 10)
+    torch.nn.init.normal_(truth.weight, generator=g)
+    tr_y, test_y = truth(tr_x).argmax(1).detach(), truth(test_x).argmax(1).detach()
+    data = bc.HypercleanData(tr_x, tr_y, tr_y, torch.ones(20), None, None, test_x, test_y, 0.5)
+    exact = [truth.weight.detach(), truth.bias.detach()]
+    noise = [torch.randn(10, 784, generator=g), torch.randn(10, generator=g)]
+    x = torch.zeros(20)
+    train_loss, acc = bc.evaluate_history([exact, noise, noise], x, data)
+    assert acc == 100.0 and acc > bc.accuracy(bc.functional_forward(noise, test_x), test_y)
+    assert train_loss == float(bc.weighted_loss(exact, x, data)) < float(bc.weighted_loss(noise, x, data))
+
+
+# --------------------------------------------------------------------------- warnings, not refusals
+
+def test_memory_warning_estimates_the_rhg_history(scaffold):
+    ram = 8 * 2 ** 30
+    small = scaffold.schedule_for_profile(hc_strategy(scaffold, "rhg"), "paper")
+    assert bc.memory_warning(small, "mlp", ram) is None
+    assert bc.memory_warning(scaffold.schedule_for_profile(hc_strategy(scaffold, "v_pbgd"), "paper"), "mlp", 1) is None
+    big = scaffold.schedule_for_profile(hc_strategy(scaffold, "t_rhg", "K", 20_000) , "paper")
+    big.T = 20_000
+    text = bc.memory_warning(big, "mlp", ram)
+    need = 20_001 * 238_510 * 4
+    assert bc.rhg_history_bytes(big, "mlp") == need
+    assert text.startswith("WARNING: t_rhg with K=20000 keeps 20001 copies of the mlp model (238,510 parameters)")
+    assert f"about {need / 2 ** 30:.1f} GiB of this machine's 8.0 GiB" in text
+
+
+def test_pace_watch_warns_once_when_the_run_projects_past_an_hour():
+    lines = []
+    slow = bc.PaceWatch(outer_itr=10_000, emit=lines.append)
+    slow.start -= 5.0                       # as if the first step took 5 s
+    slow.step_ended(0)
+    slow.step_ended(1)
+    assert len(lines) == 1
+    assert lines[0].startswith("WARNING: the first 1 outer steps took 5.0")
+    assert "outer_itr=10000 projects to about 13.9 h on this machine" in lines[0]
+    quick = bc.PaceWatch(outer_itr=100, emit=lines.append)
+    quick.start -= 5.0                      # 100 steps at 5 s: under an hour
+    quick.step_ended(0)
+    assert len(lines) == 1
+
+
+@pytest.mark.slow
+def test_large_values_run_with_a_warning_instead_of_a_refusal(tmp_path):
+    """Values beyond the old bounds pass the preflight, and a run whose pace
+    projects past the limit (lowered here to 0.01 s) says so and goes on."""
+    block = bad_block(TOY_OK, 'method="g_pbgd", lrx=0.3, lry=0.5, gamma_max=20000.0, gamma_argmax_step=5000, '
+                              'outer_itr=300_000, eval_interval=2000')
+    ws = make_workspace(tmp_path, block)
+    argv = setting_argv("hyperclean-linear", data_root=tmp_path / "nodata")
+    proc = run(argv + ["--check"], ws, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("CHECK OK"), proc.stderr
+    src = ws / "penalized-bilevel-gradient-descent" / "mlsbench" / "bilevel_common.py"
+    src.write_text(src.read_text().replace("SLOW_WARN_SEC = 3600.0", "SLOW_WARN_SEC = 0.01"))
+    ws_block = ws / "penalized-bilevel-gradient-descent" / "mlsbench" / "custom_strategy.py"
+    ws_block.write_text(ws_block.read_text().replace("outer_itr=300_000, eval_interval=2000",
+                                                     "outer_itr=8_000, eval_interval=20"))
+    proc = run(argv, ws, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "TRAIN_PLAN unit=step total=100" in proc.stdout
+    (warning,) = lines_with("WARNING:", proc.stdout)
+    assert "outer_itr=100 projects to about" in warning
+    assert len(lines_with("FINAL_METRICS", proc.stdout)) == 1
+
+
+# --------------------------------------------------------------------------- the seed transcript
+
+def reindent_flattened(block: str) -> str:
+    """The text transcript keeps one space of each indentation; put Python's
+    back for blocks shaped like the strategy functions (def / if / return or
+    raise statements, bracketed arguments one per line)."""
+    out, depth, parens, first = [], 0, 0, ""
+    for raw in block.splitlines():
+        line = raw.strip()
+        if not line:
+            out.append("")
+            continue
+        if line.startswith("def "):
+            depth = 0
+        if parens == 0:
+            first = line.split()[0]
+        out.append("    " * (depth + parens - line.startswith(")")) + line)
+        parens += line.count("(") - line.count(")")
+        if parens == 0 and line.endswith(":"):
+            depth += 1
+        elif parens == 0 and first in ("return", "raise") and depth > 1:
+            depth -= 1               # the statement ended its if-block
+    return "\n".join(out) + "\n"
+
+
+def seed_transcript_blocks():
+    """The strategy blocks of the published optimization-bilevel transcript's edits."""
+    from sessions.replay import EditStep, load_replay
+    from tests.conftest import SHARED
+
+    found = sorted((SHARED / "seeds").glob("*.txt")) if (SHARED / "seeds").is_dir() else []
+    for path in found:
+        replay = load_replay(path).replay
+        if replay.task_id == "optimization-bilevel":
+            return [reindent_flattened(s.content) for s in replay.steps if isinstance(s, EditStep)]
+    pytest.skip("the optimization-bilevel seed transcript is not in ../shared/seeds")
+
+
+def test_seed_transcript_strategies_are_accepted(tmp_path):
+    blocks = seed_transcript_blocks()
+    assert len(blocks) == 4
+    gams = []
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"cs_seed_{i}.py"
+        path.write_text(with_block(block))
+        mod = load_module(path, f"cs_seed_{i}")
+        toy = mod.get_toy_strategy()
+        toy.validate()
+        gams.append(toy.gams)
+        methods = []
+        for net in ("linear", "mlp"):
+            s = mod.get_hyperclean_strategy(net)
+            s.validate()
+            methods.append(s.method)
+        assert methods == ["v_pbgd", "v_pbgd" if i == 1 else "g_pbgd"]
+    assert gams == [(1.0, 10.0), (5.0,), (1.0, 10.0, 100.0), (5.0,)]
+
+
+@pytest.mark.slow
+def test_seed_transcript_strategies_pass_check(tmp_path):
+    for i, block in enumerate(seed_transcript_blocks()):
+        ws = make_workspace(tmp_path / str(i), block)
+        for label in ("toy-convergence", "hyperclean-linear", "hyperclean-mlp"):
+            proc = run(setting_argv(label, data_root=tmp_path / "nodata") + ["--check"], ws, timeout=120)
+            assert proc.returncode == 0 and proc.stdout.startswith("CHECK OK"), (i, label, proc.stderr)
