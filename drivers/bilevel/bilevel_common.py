@@ -16,8 +16,10 @@ Method", ICML 2023):
   G-PBGD/data_hyper_clean_gpbgd.py, RHG/data_hyper_clean_rhg.py (split,
   pollution, models, updates, penalty schedule, cleaner metrics).
 
-The code here is written for this project; where it departs from the official
-scripts the comment next to it says so.
+The benchmark is MLS-Bench's driver for this task: where it departs from the
+official scripts (the toy schedule, RHG's kept iterates, the reported values)
+this code follows MLS-Bench and the comment next to it says so. The code here
+is written for this project.
 """
 
 from __future__ import annotations
