@@ -433,13 +433,18 @@ class HypercleanConfig:
 # The published driver sets no upper bound on any value; where a strategy would
 # strain this machine the driver says so, with an estimate, and runs it.
 
-MEMORY_WARN_SHARE = 0.5         # warn when the RHG history needs this share of the RAM
+MEMORY_WARN_SHARE = 0.5         # warn when the RHG history needs this share of the device's memory
 SLOW_WARN_SEC = 3600.0          # warn when the measured pace projects a longer run
 PACE_SAMPLE_SEC = 2.0           # measure the pace over at least this long ...
 PACE_SAMPLE_STEPS = 10          # ... or this many outer steps, whichever comes first
 
 
-def physical_memory_bytes() -> Optional[int]:
+def device_memory_bytes(device) -> Optional[int]:
+    """The memory the run's tensors live in: the GPU's, or this machine's RAM."""
+    if device.type == "cuda":
+        import torch
+
+        return torch.cuda.get_device_properties(device).total_memory
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -451,15 +456,18 @@ def rhg_history_bytes(cfg: HypercleanConfig, net: str) -> int:
     return (cfg.K + 1) * NET_PARAMETERS[net] * 4
 
 
-def memory_warning(cfg: HypercleanConfig, net: str, ram: Optional[int]) -> Optional[str]:
-    if cfg.method not in ("rhg", "t_rhg") or not ram:
+def memory_warning(cfg: HypercleanConfig, net: str, device, total: Optional[int] = None) -> Optional[str]:
+    """A warning when RHG's history needs a large share of the device's memory
+    (total: that memory in bytes, measured when not given)."""
+    if cfg.method not in ("rhg", "t_rhg"):
         return None
+    total = total or device_memory_bytes(device)
     need = rhg_history_bytes(cfg, net)
-    if need < MEMORY_WARN_SHARE * ram:
+    if not total or need < MEMORY_WARN_SHARE * total:
         return None
     return (f"WARNING: {cfg.method} with K={cfg.K} keeps {cfg.K + 1} copies of the {net} model "
             f"({NET_PARAMETERS[net]:,} parameters) for the reverse pass: about {need / 2 ** 30:.1f} GiB "
-            f"of this machine's {ram / 2 ** 30:.1f} GiB; it may run out of memory")
+            f"of the {device.type} memory ({total / 2 ** 30:.1f} GiB); it may run out of memory")
 
 
 class PaceWatch:

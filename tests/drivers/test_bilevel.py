@@ -736,17 +736,21 @@ def test_rhg_step_reports_best_over_kept_iterates():
 # --------------------------------------------------------------------------- warnings, not refusals
 
 def test_memory_warning_estimates_the_rhg_history(scaffold):
-    ram = 8 * 2 ** 30
+    import torch
+
+    cpu, ram = torch.device("cpu"), 8 * 2 ** 30
     small = scaffold.schedule_for_profile(hc_strategy(scaffold, "rhg"), "paper")
-    assert bc.memory_warning(small, "mlp", ram) is None
-    assert bc.memory_warning(scaffold.schedule_for_profile(hc_strategy(scaffold, "v_pbgd"), "paper"), "mlp", 1) is None
-    big = scaffold.schedule_for_profile(hc_strategy(scaffold, "t_rhg", "K", 20_000) , "paper")
+    assert bc.memory_warning(small, "mlp", cpu, ram) is None
+    pbgd = scaffold.schedule_for_profile(hc_strategy(scaffold, "v_pbgd"), "paper")
+    assert bc.memory_warning(pbgd, "mlp", cpu, 1) is None
+    big = scaffold.schedule_for_profile(hc_strategy(scaffold, "t_rhg", "K", 20_000), "paper")
     big.T = 20_000
-    text = bc.memory_warning(big, "mlp", ram)
+    text = bc.memory_warning(big, "mlp", cpu, ram)
     need = 20_001 * 238_510 * 4
     assert bc.rhg_history_bytes(big, "mlp") == need
     assert text.startswith("WARNING: t_rhg with K=20000 keeps 20001 copies of the mlp model (238,510 parameters)")
-    assert f"about {need / 2 ** 30:.1f} GiB of this machine's 8.0 GiB" in text
+    assert f"about {need / 2 ** 30:.1f} GiB of the cpu memory (8.0 GiB)" in text
+    assert bc.device_memory_bytes(cpu) > 0
 
 
 def test_pace_watch_warns_once_when_the_run_projects_past_an_hour():
