@@ -856,3 +856,32 @@ def test_seed_transcript_strategies_pass_check(tmp_path):
         for label in ("toy-convergence", "hyperclean-linear", "hyperclean-mlp"):
             proc = run(setting_argv(label, data_root=tmp_path / "nodata") + ["--check"], ws, timeout=120)
             assert proc.returncode == 0 and proc.stdout.startswith("CHECK OK"), (i, label, proc.stderr)
+
+
+@pytest.mark.parametrize("method", ["v_pbgd", "g_pbgd"])
+def test_pbgd_reports_the_lower_level_objective(method):
+    """train_loss is g(x, y) = mean sigmoid(x_i) CE_i(y) + reg ||y||^2 and
+    val_loss the clean validation CE, both before the step (x starts at 0)."""
+    import torch
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(1)
+    data = bc.HypercleanData(torch.rand(40, 784, generator=g), torch.randint(0, 10, (40,), generator=g),
+                             torch.randint(0, 10, (40,), generator=g), torch.ones(40),
+                             torch.rand(20, 784, generator=g), torch.randint(0, 10, (20,), generator=g),
+                             torch.rand(20, 784, generator=g), torch.randint(0, 10, (20,), generator=g), 0.5)
+    cfg = bc.HypercleanConfig(method=method, lrx=0.1, lry=0.1, lr_inner=0.01, gamma_init=0.0, gamma_max=1.0,
+                              gamma_argmax_step=1, outer_itr=1, inner_itr=1, lr=0.0, T=0, K=0, reg=0.01,
+                              eval_interval=10)
+    torch.manual_seed(0)
+    start = list(bc.build_net("linear").parameters())
+    torch.manual_seed(0)
+    lines = []
+    bc.run_hyperclean(cfg, "linear", data, torch.device("cpu"), lines.append)
+    (row,) = [kv(ln) for ln in lines if ln.startswith("TRAIN_METRICS")]
+    with torch.no_grad():
+        ce = F.cross_entropy(bc.functional_forward(start, data.tr_x), data.tr_dirty, reduction="none")
+        g_xy = float((0.5 * ce).mean() + 0.01 * bc.sq_norm(start))
+        f_y = float(F.cross_entropy(bc.functional_forward(start, data.val_x), data.val_y))
+    assert abs(row["train_loss"] - g_xy) <= 1e-6 and abs(row["val_loss"] - f_y) <= 1e-6
+    assert abs(g_xy - float(ce.mean())) > 1e-3        # not the plain training CE
