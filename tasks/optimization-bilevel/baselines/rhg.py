@@ -11,7 +11,7 @@ def get_hyperclean_strategy(net: str) -> HypercleanStrategy:
     if net == "linear":
         return HypercleanStrategy(
             method="rhg",
-            lrx=0.001,
+            lr=0.001,
             lr_inner=0.1,
             outer_itr=100,
             T=500,
@@ -22,7 +22,7 @@ def get_hyperclean_strategy(net: str) -> HypercleanStrategy:
     if net == "mlp":
         return HypercleanStrategy(
             method="rhg",
-            lrx=0.001,
+            lr=0.001,
             lr_inner=0.4,
             outer_itr=100,
             T=500,

@@ -8,10 +8,12 @@ def get_toy_strategy() -> ToyStrategy:
 
 
 def get_hyperclean_strategy(net: str) -> HypercleanStrategy:
+    # Truncated RHG: back through the last K=100 of T=500 inner steps (T/5),
+    # otherwise as rhg. MLS-Bench does not publish its t_rhg truncation.
     if net == "linear":
         return HypercleanStrategy(
             method="t_rhg",
-            lrx=0.001,
+            lr=0.001,
             lr_inner=0.1,
             outer_itr=100,
             T=500,
@@ -22,7 +24,7 @@ def get_hyperclean_strategy(net: str) -> HypercleanStrategy:
     if net == "mlp":
         return HypercleanStrategy(
             method="t_rhg",
-            lrx=0.001,
+            lr=0.001,
             lr_inner=0.4,
             outer_itr=100,
             T=500,
