@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
 from sessions.execution import log_path
@@ -326,3 +327,53 @@ def test_diff(session: Session, n: int) -> list[str]:
 
 def editable_ranges_text(ranges: Sequence[LineRange]) -> str:
     return ", ".join(str(r) for r in ranges) or "none"
+
+
+def safe_id(text: str) -> str:
+    """`text` as a widget id (letters, digits, - and _)."""
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+
+
+def activity_text(
+    state: SessionState, spin: str, preflight: str | None, cancelling: bool,
+    progress: Callable[[str], tuple[float, float] | None],
+) -> tuple[str, bool]:
+    """(text, busy) of the header's activity: the preflight, a cancel, each setting of the
+    run going (its progress, `progress(label)`, while it runs), or the session's state."""
+    if preflight:
+        return f"{spin} {preflight}: preflight check…", True
+    if cancelling:
+        return f"{spin} cancelling…", True
+    active = state.active_run()
+    if active is not None:
+        parts = []
+        for s in active.settings.values():
+            shown = progress(s.label) if s.status == RUNNING else None
+            word = f"{number_text(shown[0])}/{number_text(shown[1])}" if shown else s.status
+            parts.append(f"{s.label} {word}")
+        return f"▶ {active.key}: " + ", ".join(parts), True
+    if state.closed:
+        return "session closed · F9 shows the final table", False
+    return "ready", False
+
+
+def run_word(key: RunKey) -> str:
+    """"Test #n" or "The submission of test #n", to start a sentence."""
+    return f"Test #{key.n}" if key.phase == "test" else f"The submission of test #{key.n}"
+
+
+def session_seconds(state: SessionState, now: float) -> float:
+    """Seconds the session has been worked on: since it was created, up to `now`, or up to
+    its submission (the clock stops there)."""
+    created = state.meta.get("created_at")
+    try:
+        started = datetime.fromisoformat(created).timestamp() if created else now
+    except ValueError:
+        started = now
+    end = now
+    if state.submission is not None:
+        try:
+            end = datetime.fromisoformat(state.submission.started_at).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return end - started

@@ -11,6 +11,7 @@ from tests.pilot import wait_for
 from tests.tui.conftest import make_app
 from tui.screens.dialogs import SubmitDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
+from tui.widgets.run_tabs import RunTabs
 
 
 def underlined(tabs: Tabs) -> bool:
@@ -26,9 +27,11 @@ def underlined(tabs: Tabs) -> bool:
 
 def settled(app) -> bool:
     main = app.main
+    if not main.query(RunTabs):
+        return False  # the screen is not composed yet
     return (
         all(e.highlighted for e in main.editors())
-        and all((p.run_key is not None or not app.session.state.tests) and p.drawn for p in main.panels.values())
+        and all((p.run_key is not None or not app.session.state.tests) and p.drawn for p in main.runs.panels.values())
         and all(underlined(tabs) for tabs in main.query(Tabs))
     )
 
