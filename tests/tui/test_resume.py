@@ -5,15 +5,13 @@ from __future__ import annotations
 from textual.widgets import Log
 
 from sessions.runner import _group_alive
-from tests.pilot import wait_for
+from tests.pilot import confirm_test, wait_for
 from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, QuitDialog
 
 
 async def start_slow_test(pilot, app) -> None:
-    await pilot.press("f5")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
-    await pilot.press("enter")
+    await confirm_test(pilot, app)
     panel = app.main.runs.panels["alpha"]
     await wait_for(pilot, lambda: panel.status == "running" and panel.lines_seen >= 3, what="alpha running")
 
@@ -29,7 +27,7 @@ async def test_quit_leaving_the_test_running_then_resume_reattaches(session_fact
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitDialog), what="the quit dialog")
         await pilot.press("l")  # leave it running
-        await wait_for(pilot, lambda: app._exit, what="the app to exit")
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
     record = session.state.tests[0]
     assert not record.finished
     job = record.settings["alpha"].job_id
@@ -64,7 +62,7 @@ async def test_quit_cancelling_the_test(session_factory, monkeypatch):
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitDialog), what="the quit dialog")
         await pilot.press("c")  # cancel it
-        await wait_for(pilot, lambda: app._exit, timeout=30, what="the app to exit")
+        await wait_for(pilot, lambda: app.return_code is not None, timeout=30, what="the app to exit")
     assert not _group_alive(job)
     record = session.state.tests[0]
     assert record.finished and record.cancelled

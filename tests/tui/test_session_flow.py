@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Log, ProgressBar
 
 from tests.pilot import static_text as pilot_static_text
-from tests.pilot import wait_for
+from tests.pilot import confirm_test, wait_for
 from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
 from tui.screens.results import FinalResultsScreen
@@ -21,12 +21,8 @@ async def set_score(pilot, app, value: str) -> None:
 
 async def run_test(pilot, app, n: int) -> None:
     session = app.session
-    await pilot.press("f5")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
-    body = str(app.screen.query_one("#dialog-text").content)
     left = session.state.budget_left
-    assert f"spends 1 of your {left} remaining" in body
-    await pilot.press("enter")
+    assert f"spends 1 of your {left} remaining" in await confirm_test(pilot, app)
     await wait_for(pilot, lambda: len(session.state.tests) == n and session.state.tests[-1].finished,
                    what=f"test #{n} to finish")
     panel = app.main.runs.panels["alpha"]

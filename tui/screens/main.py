@@ -119,7 +119,7 @@ class MainScreen(Screen):
         if action in EDITING_ACTIONS:
             return state.submission is None
         if action == "submit":
-            return not state.closed
+            return state.submission is None
         if action == "final_results":
             return state.closed
         if action == "cancel_run":

@@ -29,6 +29,16 @@ LINE_EDITORS = {"vi", "vim", "nvim", "nano", "emacs", "micro", "kak", "hx", "hel
 DISK_SETTLE = 0.2  # seconds a file must stay unchanged before a change on disk is read
 
 
+class SessionEditor(GuardedEditor):
+    """A guarded editor that offers no undo or redo while it is read-only (a submitted
+    session takes no more edits; TextArea's own undo ignores read_only)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("undo", "redo") and self.read_only:
+            return False
+        return super().check_action(action, parameters)
+
+
 class DiskChanged(Message):
     """The workspace watcher saw an editable file change (posted from its thread)."""
 
@@ -50,7 +60,7 @@ class FilesPane(Vertical):
             for path in self.session.editable_paths:
                 state = self.session.file_state(path)
                 with TabPane(path, id=f"file-{safe_id(path)}"):
-                    yield GuardedEditor(
+                    yield SessionEditor(
                         path, state.text, state.lines, state.ranges,
                         cursor_blink=self.cursor_blink, id=f"editor-{safe_id(path)}",
                     )
@@ -85,6 +95,7 @@ class FilesPane(Vertical):
         for editor in self.editors():
             editor.read_only = read_only
             self.label_file(editor)
+        self.screen.refresh_bindings()
 
     def label_file(self, editor: GuardedEditor) -> None:
         mark = " ●" if editor.dirty else ""
