@@ -18,6 +18,15 @@ SHARED = ROOT.parent / "shared"
 FAKE_FILE = "fake/fake_driver.py"
 
 
+def pytest_collection_modifyitems(items):
+    """A test on the real Slurm cluster (tests/slurm/conftest.py starts one) is marked
+    `slurm`, and `slow`: it runs whole tests as batch jobs."""
+    for item in items:
+        if "slurm_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slurm)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run `async def` tests with asyncio (no pytest-asyncio needed)."""

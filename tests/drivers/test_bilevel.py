@@ -364,6 +364,7 @@ def test_cleaner_metrics():
 
 # --------------------------------------------------------------------------- every method, demo
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["v_pbgd", "g_pbgd", "rhg", "t_rhg"])
 def test_each_method_runs_demo(name, tmp_path):
     ws = make_workspace(tmp_path, baseline_text(name))

@@ -61,3 +61,12 @@ def notifications(app) -> list[str]:
 def static_text(app, selector: str) -> str:
     """The plain text a Static of the main screen shows."""
     return pilot.static_text(app.main, selector)
+
+
+async def set_score(pilot, app, value: str) -> None:
+    """Type `value` over the fake driver's SCORE in the editor (unsaved)."""
+    editor = app.main.active_editor()
+    row = next(i for i in range(editor.document.line_count) if editor.document[i].startswith("SCORE ="))
+    editor.focus()
+    editor.selection = ((row, 8), (row, len(editor.document[row])))
+    await pilot.press(*value)

@@ -4,7 +4,7 @@ recovery copy, which the next start offers back."""
 from __future__ import annotations
 
 from tests.pilot import wait_for
-from tests.tui.conftest import make_app, notifications
+from tests.tui.conftest import make_app, notifications, set_score
 from tui import recovery
 from tui.screens.dialogs import ConfirmDialog, MessageDialog
 from tui.screens.unsaved import UnsavedDialog
@@ -12,27 +12,23 @@ from tui.screens.unsaved import UnsavedDialog
 PATH = "fake/fake_driver.py"
 
 
-async def type_score(pilot, app, value: str) -> None:
-    editor = app.main.active_editor()
-    row = next(i for i in range(editor.document.line_count) if editor.document[i].startswith("SCORE ="))
-    editor.focus()
-    editor.selection = ((row, 8), (row, len(editor.document[row])))
-    await pilot.press(*value)
-    assert editor.dirty
-
-
 async def ask_to_quit(pilot, app) -> None:
     await pilot.press("ctrl+q")
     await wait_for(pilot, lambda: isinstance(app.screen, UnsavedDialog), what="the unsaved-changes dialog")
+
+
+async def quit_with_unsaved_score(pilot, app, value: str) -> None:
+    await pilot.pause()
+    await set_score(pilot, app, value)
+    assert app.main.active_editor().dirty
+    await ask_to_quit(pilot, app)
 
 
 async def test_stay_keeps_the_text_and_save_journals_it_before_quitting(session_factory):
     session = session_factory()
     app = make_app(session)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        await type_score(pilot, app, "61.0")
-        await ask_to_quit(pilot, app)
+        await quit_with_unsaved_score(pilot, app, "61.0")
         assert "fake/fake_driver.py has changes" in str(app.screen.query_one("#dialog-text").content)
         assert recovery.read(session.dir).texts[PATH].count("SCORE = 61.0") == 1  # kept while it asks
         await pilot.press("escape")  # stay
@@ -52,9 +48,7 @@ async def test_quit_without_saving_keeps_a_copy_that_the_next_start_offers_back(
     session = session_factory()
     app = make_app(session)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        await type_score(pilot, app, "62.0")
-        await ask_to_quit(pilot, app)
+        await quit_with_unsaved_score(pilot, app, "62.0")
         await pilot.press("d")  # quit without saving
         await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
     assert session.state.edits == 0

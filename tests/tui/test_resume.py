@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Log
 
 from sessions.runner import _group_alive
 from tests.pilot import confirm_test, wait_for
 from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, QuitDialog
+
+pytestmark = pytest.mark.slow  # runs tests that take seconds (the fake driver sleeps)
 
 
 async def start_slow_test(pilot, app) -> None:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Log, ProgressBar
 
-from tests.pilot import static_text as pilot_static_text
 from tests.pilot import confirm_test, wait_for
-from tests.tui.conftest import make_app, notifications, static_text
+from tests.pilot import static_text as pilot_static_text
+from tests.tui.conftest import make_app, notifications, set_score, static_text
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
 from tui.screens.results import FinalResultsScreen
 
-
-async def set_score(pilot, app, value: str) -> None:
-    editor = app.main.active_editor()
-    row = next(i for i in range(editor.document.line_count) if editor.document[i].startswith("SCORE ="))
-    editor.focus()
-    editor.selection = ((row, 8), (row, len(editor.document[row])))
-    await pilot.press(*value)
+pytestmark = pytest.mark.slow  # a whole session: three tests and a submit
 
 
 async def run_test(pilot, app, n: int) -> None:

@@ -5,6 +5,7 @@ Update them after a deliberate change with: pytest tests/tui/test_snapshots.py -
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Tabs
 
 from tests.pilot import wait_for
@@ -81,6 +82,7 @@ def test_submit_dialog(snap_compare, session_factory):
     assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
 
 
+@pytest.mark.slow  # a whole session: a test and a submit
 def test_final_results_screen(snap_compare, session_factory):
     session = session_factory()
     session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "60.0"))
@@ -97,6 +99,7 @@ def test_final_results_screen(snap_compare, session_factory):
     assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
 
 
+@pytest.mark.slow  # two whole sessions
 def test_leaderboard_screen(snap_compare, session_factory):
     first = session_factory(profile="paper")
     first.test()

@@ -3,12 +3,15 @@ footer offers only what is still possible, and the header clock stops."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Footer
 
 from tests.pilot import wait_for
 from tests.tui.conftest import fixed_clock, make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
 from tui.screens.results import FinalResultsScreen
+
+pytestmark = pytest.mark.slow  # a test and a submission
 
 
 def footer_actions(app) -> set[str]:
