@@ -17,7 +17,8 @@ class Captured:
         self.messages.append(message)
 
     def of(self, kind: type) -> list:
-        return [m for m in self.messages if isinstance(m, kind)]
+        """The messages of `kind`, each once (a bubbling message arrives at every parent)."""
+        return list({id(m): m for m in self.messages if isinstance(m, kind)}.values())
 
     def notices(self) -> list[str]:
         """"title: message" of every notification posted."""
