@@ -15,8 +15,18 @@ from textual.widgets import Footer, TextArea
 
 from sessions.engine import Session
 from sessions.errors import Refused
-from sessions.events import DONE, RunKey
-from tui.model import activity_text, budget_text, elapsed_text, profile_note, run_word, session_seconds
+from sessions.events import RunKey
+from tui.model import (
+    activity_text,
+    budget_text,
+    elapsed_text,
+    profile_note,
+    run_end_notice,
+    run_word,
+    session_seconds,
+    submit_confirmation,
+    test_confirmation,
+)
 from tui.notices import show_refusal
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
@@ -32,6 +42,7 @@ from tui.widgets.task_pane import TaskPane
 HEADER_INTERVAL = 1.0
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 LAYOUTS = ("even", "logs", "editor")
+LAYOUT_NAMES = {"even": "editor and logs", "logs": "logs only (editor hidden)", "editor": "editor only (logs hidden)"}
 REFUSAL_REPEAT = 1.5  # seconds during which the same refused edit is not announced again
 # Actions that change the session's code or spend its budget: gone from the footer (and
 # refused by their keys) once a test is submitted.
@@ -43,7 +54,7 @@ class MainScreen(Screen):
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("f5,ctrl+t", "test", "Test", priority=True),
         Binding("f8,ctrl+b", "cancel_run", "Cancel", priority=True),
-        Binding("ctrl+z", "undo_edit", "Undo"),
+        Binding("ctrl+z", "undo_edit", "Undo", show=False),  # F1 lists it: the footer is full at 100 columns
         Binding("f4,ctrl+o", "external_editor", "$EDITOR", priority=True),
         Binding("f9,ctrl+g", "submit", "Submit", priority=True),
         Binding("f9,ctrl+g", "final_results", "Results", priority=True),
@@ -51,6 +62,8 @@ class MainScreen(Screen):
         Binding("f2", "toggle_task", "Task", priority=True),
         Binding("f7", "next_run_tab", "Logs", priority=True),
         Binding("f6", "cycle_layout", "Layout", priority=True, show=False),
+        Binding("ctrl+n", "focus_pane(1)", "Pane", tooltip="Focus the next pane", priority=True),
+        Binding("ctrl+p", "focus_pane(-1)", "Previous pane", priority=True, show=False),
     ]
 
     def __init__(self, session: Session, *, clock: Callable[[], float], animate: bool,
@@ -109,9 +122,6 @@ class MainScreen(Screen):
     def active_editor(self) -> GuardedEditor | None:
         return self.files.active_editor()
 
-    def show_refusal(self, title: str, message: str) -> None:
-        show_refusal(self.app, title, message)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer offers only what is still possible: after a submission, nothing that
         edits or tests; F9 shows the final table once the session is closed."""
@@ -165,24 +175,14 @@ class MainScreen(Screen):
 
     @on(RunTabs.RunEnded)
     def _run_ended(self, event: RunTabs.RunEnded) -> None:
-        key = event.key
         self.refresh_state()
         self.cancelling = False
-        state = self.session.state
-        try:
-            record = state.run(key)
-        except (AssertionError, IndexError):
+        notice = run_end_notice(self.session.state, event.key)
+        if notice is None:
             return
-        summary = ", ".join(f"{k}={v}" for k, v in record.results().items()) or "no results"
-        failed = [s.label for s in record.settings.values() if s.status != DONE]
-        if key.phase == "test":
-            left = state.budget_left
-            tail = f"{left} test{'s' if left != 1 else ''} left" if left else "no tests left: F9 to submit one"
-            extra = f" Not done: {', '.join(failed)}." if failed else ""
-            self.notify(f"{summary}.{extra} {tail}.", title=f"Test #{key.n} finished",
-                        severity="warning" if failed else "information", timeout=10)
-        else:
-            self.notify(summary, title="Submission finished", timeout=10)
+        title, text, severity = notice
+        self.notify(text, title=title, severity=severity, timeout=10)
+        if event.key.phase == "submit":
             self.app.push_screen(FinalResultsScreen(self.session))
 
     # -- editing ------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ class MainScreen(Screen):
         try:
             message = self.session.undo()
         except Refused as exc:
-            self.show_refusal("Nothing undone", str(exc))
+            show_refusal(self.app, "Nothing undone", str(exc))
             return
         self.files.reload()
         self.notify(message, title="Undo (journaled)", timeout=5)
@@ -254,25 +254,14 @@ class MainScreen(Screen):
             self._start_test()  # the engine says why not, in its words
             return
         n = len(state.tests) + 1
-        left = state.budget_left
-        labels = ", ".join(s.label for s in session.settings(hidden=False))
         dirty = list(self.files.unsaved())
-        lines = [
-            f"This spends 1 of your {left} remaining test{'s' if left != 1 else ''} "
-            f"({left - 1} will be left), also if the run fails or is cancelled.",
-            f"It runs {labels} on your code (profile {session.profile}, seed {session.seed}).",
-            "A preflight check runs first; if it refuses, nothing is spent.",
-        ]
-        if dirty:
-            lines.append(f"Unsaved changes in {', '.join(dirty)} are saved first.")
-        if left == 1:
-            lines.append("This is your last test: afterwards you submit one of your tests.")
 
         def confirmed(yes: bool | None) -> None:
             if yes and (not dirty or self.files.save_all(quiet=True)):
                 self._start_test()
 
-        self.app.push_screen(ConfirmDialog(f"Run test #{n}?", "\n".join(lines), confirm=f"Run test #{n}"), confirmed)
+        self.app.push_screen(
+            ConfirmDialog(f"Run test #{n}?", test_confirmation(session, dirty), confirm=f"Run test #{n}"), confirmed)
 
     def _start_test(self) -> None:
         self.preflight = f"test #{len(self.session.state.tests) + 1}"
@@ -284,9 +273,9 @@ class MainScreen(Screen):
         try:
             call()
         except Refused as exc:
-            self.app.call_from_thread(self.show_refusal, refused_title, str(exc))
+            self.app.call_from_thread(show_refusal, self.app, refused_title, str(exc))
         except Exception as exc:  # never a traceback on screen
-            self.app.call_from_thread(self.show_refusal, refused_title, f"unexpected error: {exc!r}")
+            self.app.call_from_thread(show_refusal, self.app, refused_title, f"unexpected error: {exc!r}")
         finally:
             try:
                 self.app.call_from_thread(self._engine_call_done)
@@ -327,9 +316,9 @@ class MainScreen(Screen):
         try:
             self.session.cancel()
         except Refused as exc:
-            self.app.call_from_thread(self.show_refusal, "Not cancelled", str(exc))
+            self.app.call_from_thread(show_refusal, self.app, "Not cancelled", str(exc))
         except Exception as exc:
-            self.app.call_from_thread(self.show_refusal, "Not cancelled", f"unexpected error: {exc!r}")
+            self.app.call_from_thread(show_refusal, self.app, "Not cancelled", f"unexpected error: {exc!r}")
 
     def action_submit(self) -> None:
         session = self.session
@@ -347,17 +336,8 @@ class MainScreen(Screen):
         def chosen(n: int | None) -> None:
             if not n:
                 return
-            record = state.tests[n - 1]
-            hidden = ", ".join(s.label for s in session.settings(hidden=True)) or "no hidden settings"
-            body = [f"Test #{n} becomes your final answer; its code now runs on {hidden}."]
-            if not record.results():
-                body.append(f"Warning: test #{n} has no results ({record.feedback and 'it did not finish' or 'no metrics'}).")
-            unspent = state.budget_left
-            if unspent:
-                body.append(f"You still have {unspent} test{'s' if unspent != 1 else ''} left; they are given up.")
-            body.append("The session then closes: no more edits or tests.")
             self.app.push_screen(
-                ConfirmDialog(f"Submit test #{n}?", "\n".join(body), confirm=f"Submit test #{n}", danger=True),
+                ConfirmDialog(f"Submit test #{n}?", submit_confirmation(session, n), confirm=f"Submit test #{n}", danger=True),
                 lambda yes: self._start_submit(n) if yes else None,
             )
 
@@ -382,13 +362,38 @@ class MainScreen(Screen):
 
     def action_toggle_task(self) -> None:
         self.query_one(TaskPane).toggle_class("collapsed")
+        self.call_after_refresh(self._refocus)
 
     def action_cycle_layout(self) -> None:
         work_area = self.query_one("#work")
         work_area.remove_class(f"layout-{LAYOUTS[self._layout]}")
         self._layout = (self._layout + 1) % len(LAYOUTS)
         work_area.add_class(f"layout-{LAYOUTS[self._layout]}")
-        self.notify(f"layout: {LAYOUTS[self._layout]}", timeout=2)
+        self.notify(f"Layout: {LAYOUT_NAMES[LAYOUTS[self._layout]]} · F6 for the next one", timeout=3)
+        self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        """F2 or F6 hid the focused pane: the focus goes to one on screen, the editor first."""
+        if self.focused is not None:
+            return
+        editor = self.active_editor()
+        if editor is not None and editor in self.focus_chain:
+            editor.focus()
+        else:
+            self.action_focus_pane(1)
+
+    def action_focus_pane(self, step: int) -> None:
+        """ctrl+n / ctrl+p: the focus to the next / previous pane on screen (task, editor, logs)."""
+        runs = self.runs
+        chain = self.focus_chain  # displayed widgets only: a hidden pane is skipped
+        panes = [p for p in (self.query_one(TaskPane), self.files, runs.active_pane or runs)
+                 if any(w is p or p in w.ancestors for w in chain)]
+        if not panes:
+            return
+        focused = self.focused
+        current = next((i for i, p in enumerate(panes) if focused is not None and (focused is p or p in focused.ancestors)), -1 if step > 0 else 0)
+        pane = panes[(current + step) % len(panes)]
+        next(w for w in chain if w is pane or pane in w.ancestors).focus()
 
     def action_next_run_tab(self) -> None:
         self.runs.next_tab()
