@@ -1,11 +1,12 @@
-# `make demo` runs the app, `make test` runs the tests; each creates .venv first if needed.
+# `make demo` runs the app, `make test` runs the tests (`make test-fast`: all but the slow
+# ones, in parallel, for the edit-test loop); each creates .venv first if needed.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TASK ?= cv-multitask-loss
 
-.PHONY: demo test install clean
+.PHONY: demo test test-fast install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -ra --durations=15
+
+# Everything but the tests marked `slow` (training, whole sessions), on 2 workers: most
+# tests wait on subprocesses and the screen, so two share a 2-core machine well.
+TEST_FAST_WORKERS ?= 2
+test-fast: $(STAMP)
+	$(PY) -m pytest -ra -m "not slow" -n $(TEST_FAST_WORKERS) --durations=10
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -288,9 +288,13 @@ def main() -> None:
             report["memory_mb"] = {"idle": round(rss_idle / 1024, 1), "first_half_mean": round(first / 1024, 1),
                                    "second_half_mean": round(second / 1024, 1), "end": round(rss_end / 1024, 1),
                                    "peak_hwm": round(hwm / 1024, 1)}
-            # quit: the dialog asks what to do with the running test; cancel it
+            # quit: the typed lines are unsaved (quit without them), then the dialog asks
+            # what to do with the running test; cancel it
             since = term.mark()
             term.send(b"\x11")
+            term.wait_for(b"Unsaved changes", since, timeout=20)
+            since = term.mark()
+            term.send(b"d")
             term.wait_for(b"still running", since, timeout=20)
             term.send(b"c")
         finally:

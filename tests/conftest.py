@@ -18,6 +18,15 @@ SHARED = ROOT.parent / "shared"
 FAKE_FILE = "fake/fake_driver.py"
 
 
+def pytest_collection_modifyitems(items):
+    """A test on the real Slurm cluster (tests/slurm/conftest.py starts one) is marked
+    `slurm`, and `slow`: it runs whole tests as batch jobs."""
+    for item in items:
+        if "slurm_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slurm)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
     """Run `async def` tests with asyncio (no pytest-asyncio needed)."""
@@ -39,23 +48,39 @@ def fake_task(catalog):
 
 
 @pytest.fixture
-def new_session(fake_task, tmp_path, monkeypatch):
-    """Factory for sessions of the fake task; all are closed at teardown."""
+def session_factory(fake_task, tmp_path, monkeypatch):
+    """The one factory of test sessions: `session_factory(profile="demo", task=None, **options)`
+    creates one (of the fake task unless `task` is given) under tmp_path, and
+    `session_factory.reopen(directory)` opens one again; all are closed at teardown,
+    cancelling what still runs."""
     from sessions.engine import Session
 
     monkeypatch.setenv("FAKE_EPOCHS", os.environ.get("FAKE_EPOCHS", "5"))
     opened = []
 
-    def make(**options):
+    def make(profile: str = "demo", task=None, **options):
+        options.setdefault("person", "tester")
         session = Session.create(
-            fake_task, sessions_dir=tmp_path / "sessions", profile="demo",
+            task or fake_task, sessions_dir=tmp_path / "sessions", profile=profile,
             data_root=tmp_path / "data", python=sys.executable, slots=[{}], **options,
         )
         opened.append(session)
         return session
 
+    def reopen(directory: Path, task=None):
+        session = Session.open(directory, task or fake_task, python=sys.executable, slots=[{}])
+        opened.append(session)
+        return session
+
+    make.reopen = reopen  # type: ignore[attr-defined]
     yield make
     close_all(opened)
+
+
+@pytest.fixture
+def new_session(session_factory):
+    """The same factory, under the name the engine and replay tests use."""
+    return session_factory
 
 
 def close_all(sessions) -> None:

@@ -7,6 +7,46 @@ import time
 from typing import Callable
 
 
+class Captured:
+    """Every message that arrives anywhere in an app (Textual's `run_test(message_hook=...)`)."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    def __call__(self, message) -> None:
+        self.messages.append(message)
+
+    def of(self, kind: type) -> list:
+        """The messages of `kind`, each once (a bubbling message arrives at every parent)."""
+        return list({id(m): m for m in self.messages if isinstance(m, kind)}.values())
+
+    def notices(self) -> list[str]:
+        """"title: message" of every notification posted."""
+        from textual.notifications import Notify
+
+        return [f"{m.notification.title}: {m.notification.message}" for m in self.of(Notify)]
+
+
+def capture_messages(app):
+    """`app`, whose `run_test` records its messages in `app.captured`."""
+    run_test = app.run_test
+    app.captured = Captured()
+    app.run_test = lambda *args, **kwargs: run_test(*args, message_hook=app.captured, **kwargs)
+    return app
+
+
+async def confirm_test(pilot, app) -> str:
+    """Press F5 and confirm the dialog: a test starts (or the engine's refusal shows).
+    Returns the text the dialog showed."""
+    from tui.screens.dialogs import ConfirmDialog
+
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
+    body = static_text(app.screen, "#dialog-text")
+    await pilot.press("enter")
+    return body
+
+
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():

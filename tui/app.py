@@ -17,31 +17,25 @@ from typing import Callable
 from textual import events
 from textual.app import App
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 
 from sessions.engine import Session
 from sessions.errors import Refused
-from tui.bridge import EventPump
+from tui import recovery
 from tui.collector import PERIOD, QuietCollector
+from tui.model import run_word
 from tui.screens.dialogs import QuitDialog
 from tui.screens.help import HelpScreen
-from tui.screens.main import DiskChanged, MainScreen
+from tui.screens.main import MainScreen
+from tui.screens.unsaved import UnsavedDialog
 from tui.watch import WorkspaceWatcher
-from tui.widgets.runs import MAX_FLUSH
+from tui.widgets.files import DiskChanged
 
 STYLES = Path(__file__).parent / "styles"
 # How long a thread may hold the GIL while another waits (Python's default: 5 ms). The
 # engine's log readers and the plot builder are threads of this process; with the
 # default, a key's handling waits up to 5 ms each time the UI thread takes the GIL back.
 SWITCH_INTERVAL = 0.001
-
-
-class Wake(Message):
-    """Drain the engine events now; wakes that pile up merge into one."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, Wake)
 
 
 class MlsBenchApp(App):
@@ -69,9 +63,6 @@ class MlsBenchApp(App):
         self.session = session
         self.clock = clock or time.time
         self.animate = animate
-        self.pump = EventPump(max_lines=MAX_FLUSH, wake=self._wake)
-        self.session.lines_per_event = MAX_FLUSH  # more than a tick can draw is only counted
-        self.session.subscribe(self.pump)
         self._watch = watch
         self._own_process = own_process
         self._watcher: WorkspaceWatcher | None = None
@@ -85,7 +76,11 @@ class MlsBenchApp(App):
         await super().on_event(event)
 
     def get_default_screen(self) -> Screen:
-        return MainScreen()
+        return MainScreen(self.session, clock=self.clock, animate=self.animate, quiet_for=self.quiet_for)
+
+    def quiet_for(self) -> float:
+        """Seconds since the person last pressed a key."""
+        return time.monotonic() - self.last_key
 
     @property
     def main(self) -> MainScreen:
@@ -94,7 +89,7 @@ class MlsBenchApp(App):
     def on_mount(self) -> None:
         if self._own_process:
             sys.setswitchinterval(SWITCH_INTERVAL)
-            collector = QuietCollector(quiet_for=lambda: time.monotonic() - self.last_key)
+            collector = QuietCollector(quiet_for=self.quiet_for)
             self.call_after_refresh(collector.start)
             self.set_interval(PERIOD, collector.tick)
         if self._watch:
@@ -108,17 +103,6 @@ class MlsBenchApp(App):
             if watcher.start():
                 self._watcher = watcher
 
-    def _wake(self) -> None:
-        """An urgent engine event (any thread): drain now rather than at the next tick."""
-        try:
-            self.post_message(Wake())
-        except Exception:
-            pass
-
-    def on_wake(self, message: Wake) -> None:
-        if self.screen_stack and isinstance(self.screen_stack[0], MainScreen):
-            self.screen_stack[0].drain()
-
     # -- actions ---------------------------------------------------------------------------------
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -128,13 +112,39 @@ class MlsBenchApp(App):
         self.main.action_leaderboard()
 
     def action_quit_app(self) -> None:
-        if isinstance(self.screen, QuitDialog):
+        """Quit: unsaved editor text is saved or kept as a recovery copy first, and a run
+        still going is left running or cancelled, as the person chooses."""
+        if isinstance(self.screen, (QuitDialog, UnsavedDialog)):
             return
         main = self.main
-        if isinstance(main, MainScreen) and main.preflight:
+        if main.preflight:
             # start_test()/start_submit() are between their check and their journal entry
             self.notify(f"Wait a moment: the preflight check for {main.preflight} is running.", timeout=4)
             return
+        unsaved = main.files.unsaved()
+        if not unsaved:
+            self._quit_leaving_runs()
+            return
+        try:
+            kept = str(recovery.keep(self.session.dir, unsaved))
+        except OSError as exc:
+            kept = f"no file: it could not be written ({exc})"
+
+        def chosen(choice: str | None) -> None:
+            if choice == "stay":
+                recovery.forget(self.session.dir)
+            elif choice == "save":
+                if main.files.save_all(quiet=True):  # refused: the copy stays, the app too
+                    recovery.forget(self.session.dir)
+                    self._quit_leaving_runs()
+            elif choice == "discard":
+                self._quit_leaving_runs()
+
+        can_save = self.session.state.submission is None
+        self.push_screen(UnsavedDialog(list(unsaved), kept, can_save=can_save), chosen)
+
+    def _quit_leaving_runs(self) -> None:
+        """Quit, asking first what to do with a run still going."""
         active = self.session.state.active_run()
         if active is None:
             self.shutdown("leave")
@@ -144,8 +154,7 @@ class MlsBenchApp(App):
             if choice in ("leave", "cancel"):
                 self.shutdown(choice)
 
-        what = f"Test #{active.key.n}" if active.key.phase == "test" else f"The submission of test #{active.key.n}"
-        self.push_screen(QuitDialog(what), chosen)
+        self.push_screen(QuitDialog(run_word(active.key)), chosen)
 
     def shutdown(self, choice: str) -> None:
         self.close_choice = choice

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from sessions.events import LogLines, Progress, RunFinished, RunKey, SessionChanged, SettingStatus
 
 Key = tuple[RunKey, str]
+MAX_STASHED_METRICS = 5000  # metrics rows kept per setting while batches wait (the plot thins them anyway)
 
 
 @dataclass
@@ -46,6 +47,24 @@ class Batch:
         """Holds what is shown at once (a status, a run's end, a session change), not only stream."""
         return bool(self.statuses or self.finished or self.changed)
 
+    def merge(self, new: Batch) -> Batch:
+        """This batch with `new` appended (this one is extended and returned)."""
+        for key, buf in new.lines.items():
+            if key in self.lines:
+                self.lines[key].lines.extend(buf.lines)
+                self.lines[key].dropped += buf.dropped
+            else:
+                self.lines[key] = buf
+        for key, rows in new.metrics.items():
+            kept = self.metrics.setdefault(key, [])
+            kept.extend(rows)
+            del kept[:-MAX_STASHED_METRICS]
+        self.progress.update(new.progress)
+        self.statuses.extend(new.statuses)
+        self.finished.extend(new.finished)
+        self.changed.extend(new.changed)
+        return self
+
 
 class EventPump:
     def __init__(self, max_lines: int = 500, max_metrics: int = 5000, wake: Callable[[], None] | None = None):
@@ -54,8 +73,15 @@ class EventPump:
         self._lock = threading.Lock()
         self._batch = Batch()
         self.total_lines = 0  # since the app started (for the benchmark and tests)
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Ignore every later event (the view that drained this pump is gone)."""
+        self._stopped = True
 
     def __call__(self, event: Any) -> None:
+        if self._stopped:
+            return
         urgent = False
         with self._lock:
             batch = self._batch

@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
 from sessions.execution import log_path
@@ -326,3 +327,102 @@ def test_diff(session: Session, n: int) -> list[str]:
 
 def editable_ranges_text(ranges: Sequence[LineRange]) -> str:
     return ", ".join(str(r) for r in ranges) or "none"
+
+
+def safe_id(text: str) -> str:
+    """`text` as a widget id (letters, digits, - and _)."""
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+
+
+def activity_text(
+    state: SessionState, spin: str, preflight: str | None, cancelling: bool,
+    progress: Callable[[str], tuple[float, float] | None],
+) -> tuple[str, bool]:
+    """(text, busy) of the header's activity: the preflight, a cancel, each setting of the
+    run going (its progress, `progress(label)`, while it runs), or the session's state."""
+    if preflight:
+        return f"{spin} {preflight}: preflight check…", True
+    if cancelling:
+        return f"{spin} cancelling…", True
+    active = state.active_run()
+    if active is not None:
+        parts = []
+        for s in active.settings.values():
+            shown = progress(s.label) if s.status == RUNNING else None
+            word = f"{number_text(shown[0])}/{number_text(shown[1])}" if shown else s.status
+            parts.append(f"{s.label} {word}")
+        return f"▶ {active.key}: " + ", ".join(parts), True
+    if state.closed:
+        return "session closed · F9 shows the final table", False
+    return "ready", False
+
+
+def run_end_notice(state: SessionState, key: RunKey) -> tuple[str, str, str] | None:
+    """(title, text, severity) of the notice when a run ends: its results, what did not
+    finish, and the tests left; None when the state does not know the run."""
+    try:
+        record = state.run(key)
+    except (AssertionError, IndexError):
+        return None
+    summary = ", ".join(f"{k}={v}" for k, v in record.results().items()) or "no results"
+    if key.phase != "test":
+        return "Submission finished", summary, "information"
+    failed = [s.label for s in record.settings.values() if s.status != DONE]
+    left = state.budget_left
+    tail = f"{left} test{'s' if left != 1 else ''} left" if left else "no tests left: F9 to submit one"
+    extra = f" Not done: {', '.join(failed)}." if failed else ""
+    return f"Test #{key.n} finished", f"{summary}.{extra} {tail}.", "warning" if failed else "information"
+
+
+def test_confirmation(session: Session, unsaved: Sequence[str]) -> str:
+    """What starting the next test spends and runs (the body of its confirmation)."""
+    left = session.state.budget_left
+    labels = ", ".join(s.label for s in session.settings(hidden=False))
+    lines = [
+        f"This spends 1 of your {left} remaining test{'s' if left != 1 else ''} "
+        f"({left - 1} will be left), also if the run fails or is cancelled.",
+        f"It runs {labels} on your code (profile {session.profile}, seed {session.seed}).",
+        "A preflight check runs first; if it refuses, nothing is spent.",
+    ]
+    if unsaved:
+        lines.append(f"Unsaved changes in {', '.join(unsaved)} are saved first.")
+    if left == 1:
+        lines.append("This is your last test: afterwards you submit one of your tests.")
+    return "\n".join(lines)
+
+
+def submit_confirmation(session: Session, n: int) -> str:
+    """What submitting test `n` does (the body of its confirmation)."""
+    state = session.state
+    record = state.tests[n - 1]
+    hidden = ", ".join(s.label for s in session.settings(hidden=True)) or "no hidden settings"
+    body = [f"Test #{n} becomes your final answer; its code now runs on {hidden}."]
+    if not record.results():
+        body.append(f"Warning: test #{n} has no results ({record.feedback and 'it did not finish' or 'no metrics'}).")
+    unspent = state.budget_left
+    if unspent:
+        body.append(f"You still have {unspent} test{'s' if unspent != 1 else ''} left; they are given up.")
+    body.append("The session then closes: no more edits or tests.")
+    return "\n".join(body)
+
+
+def run_word(key: RunKey) -> str:
+    """"Test #n" or "The submission of test #n", to start a sentence."""
+    return f"Test #{key.n}" if key.phase == "test" else f"The submission of test #{key.n}"
+
+
+def session_seconds(state: SessionState, now: float) -> float:
+    """Seconds the session has been worked on: since it was created, up to `now`, or up to
+    its submission (the clock stops there)."""
+    created = state.meta.get("created_at")
+    try:
+        started = datetime.fromisoformat(created).timestamp() if created else now
+    except ValueError:
+        started = now
+    end = now
+    if state.submission is not None:
+        try:
+            end = datetime.fromisoformat(state.submission.started_at).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return end - started

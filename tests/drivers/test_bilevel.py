@@ -264,6 +264,7 @@ def test_toy_initial_points_and_schedule():
     assert {r.steps for r in failing if not r.success} == {150}
 
 
+@pytest.mark.slow
 def test_toy_setting_output(tmp_path):
     ws = make_workspace(tmp_path)
     proc = run(setting_argv("toy-convergence"), ws, timeout=120)
@@ -589,6 +590,7 @@ def test_check_paper_reports_missing_mnist(tmp_path):
     assert proc.returncode == 0 and proc.stdout.startswith("CHECK OK")
 
 
+@pytest.mark.slow
 def test_check_paper_with_mnist_files(tmp_path):
     ws = make_workspace(tmp_path)
     root = tmp_path / "data"

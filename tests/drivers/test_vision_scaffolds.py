@@ -140,6 +140,7 @@ def test_default_demo_learns_well_above_chance(vt, tmp_path, task):
     assert best > {ACT: 25.0, MTL: 5.0}[task], proc.stdout
 
 
+@pytest.mark.slow
 def test_nan_loss_prints_nan_and_training_goes_on(vt, tmp_path):
     region = vt.baseline_text(ACT, "relu").replace(
         "return F.relu(x)", "return F.relu(x) * float('nan')")
@@ -155,6 +156,7 @@ def test_nan_loss_prints_nan_and_training_goes_on(vt, tmp_path):
     assert "FINAL_METRICS" in proc.stdout
 
 
+@pytest.mark.slow
 def test_paper_run_reads_the_real_format(vt, tmp_path, capsys, monkeypatch):
     """--profile paper on tiny CIFAR-100 files in the real format, end to end."""
     import vision_common as vc

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from tests import pilot
-from tests.conftest import FIXTURE_TASKS, ROOT, close_all  # noqa: F401
+from tests.conftest import FIXTURE_TASKS, ROOT  # noqa: F401
 
 FIXED_ID = "20250101-120000-demo"
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fixed_ids(monkeypatch):
     """Sessions created in a test get the id FIXED_ID (then -2, -3, ...)."""
     import sessions.engine
@@ -29,38 +27,14 @@ def fixed_ids(monkeypatch):
     monkeypatch.setattr(sessions.engine, "new_session_id", new_id)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_driver(monkeypatch):
+    """The fake driver: 3 epochs, no sleep, no failure, no spam (a test sets what it needs)."""
     monkeypatch.setenv("FAKE_EPOCHS", "3")
     monkeypatch.setenv("FAKE_SLEEP", "0")
     monkeypatch.delenv("FAKE_SLOW_LABEL", raising=False)
     monkeypatch.delenv("FAKE_SPAM", raising=False)
     monkeypatch.delenv("FAKE_CHECK_FAIL", raising=False)
-
-
-@pytest.fixture
-def session_factory(fake_task, tmp_path, fixed_ids, fast_driver):
-    """Sessions of the fake task (closed at teardown, cancelling what still runs)."""
-    from sessions.engine import Session
-
-    opened = []
-
-    def make(profile: str = "demo", **options) -> Session:
-        session = Session.create(
-            fake_task, sessions_dir=tmp_path / "sessions", profile=profile,
-            data_root=tmp_path / "data", python=sys.executable, slots=[{}], person="tester", **options,
-        )
-        opened.append(session)
-        return session
-
-    def reopen(directory: Path) -> Session:
-        session = Session.open(directory, fake_task, python=sys.executable, slots=[{}])
-        opened.append(session)
-        return session
-
-    make.reopen = reopen  # type: ignore[attr-defined]
-    yield make
-    close_all(opened)
 
 
 def fixed_clock(session) -> Callable[[], float]:
@@ -69,18 +43,30 @@ def fixed_clock(session) -> Callable[[], float]:
 
 
 def make_app(session, **options):
+    """The app on `session` (fixed clock, no animation, no watcher unless asked); the
+    messages of its `run_test` are captured (`notifications(app)`)."""
     from tui.app import MlsBenchApp
 
     options.setdefault("clock", fixed_clock(session))
     options.setdefault("animate", False)
     options.setdefault("watch", False)
-    return MlsBenchApp(session, **options)
+    return pilot.capture_messages(MlsBenchApp(session, **options))
 
 
 def notifications(app) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    """"title: message" of every notice the app has shown."""
+    return app.captured.notices()
 
 
 def static_text(app, selector: str) -> str:
     """The plain text a Static of the main screen shows."""
     return pilot.static_text(app.main, selector)
+
+
+async def set_score(pilot, app, value: str) -> None:
+    """Type `value` over the fake driver's SCORE in the editor (unsaved)."""
+    editor = app.main.active_editor()
+    row = next(i for i in range(editor.document.line_count) if editor.document[i].startswith("SCORE ="))
+    editor.focus()
+    editor.selection = ((row, 8), (row, len(editor.document[row])))
+    await pilot.press(*value)

@@ -35,7 +35,7 @@ async def main() -> dict:
                 await pilot.pause(0.05)
             await pilot.pause(0.3)
             finished = bool(session.state.tests and session.state.tests[-1].finished)
-            lines = app.main.panels["alpha"].lines_seen
+            lines = app.main.runs.panels["alpha"].lines_seen
         app.close_session()
     heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "torchvision", "drivers"})
     return {"finished": finished, "lines": lines, "heavy": heavy, "textual": "textual" in sys.modules}

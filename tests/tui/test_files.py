@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 
 from tasks import Catalog
 from tasks.spec import LineRange
@@ -27,34 +26,27 @@ def two_file_task(tmp_path):
     return Catalog([tmp_path / "tasks"]).get("fake-task")
 
 
-async def test_each_editable_file_gets_a_tab_and_its_own_guard(tmp_path, fixed_ids, fast_driver):
-    from sessions.engine import Session
-
-    task = two_file_task(tmp_path)
-    session = Session.create(task, sessions_dir=tmp_path / "sessions", profile="demo",
-                             python=sys.executable, slots=[{}])
-    try:
-        app = make_app(session)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await pilot.pause()
-            editors = app.main.editors()
-            assert [e.path for e in editors] == ["fake/fake_driver.py", "fake/extra.py"]
-            files = app.main.query_one("#files")
-            assert "single" not in files.classes
-            files.active = "file-fake-extra-py"
-            await pilot.pause()
-            extra = app.main.active_editor()
-            assert extra.path == "fake/extra.py"
-            extra.focus()
-            assert extra.cursor_location == (1, 0)  # line 2: the first editable line of this file
-            await pilot.press("x")  # inside: allowed
-            extra.move_cursor((0, 0))
-            await pilot.press("y")  # line 1 is fixed: refused
-            assert extra.document[0] == "# fixed header" and extra.document[1] == "xA = 1"
-            await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: session.state.edits == 1, what="the save")
-            assert session.file_state("fake/extra.py").lines[1] == "xA = 1"
-            assert session.file_state("fake/fake_driver.py").ranges == (LineRange(14, 16),)
-            assert "fake/extra.py" in str(files.get_tab("file-fake-extra-py").label)
-    finally:
-        session.close()
+async def test_each_editable_file_gets_a_tab_and_its_own_guard(tmp_path, session_factory):
+    session = session_factory(task=two_file_task(tmp_path))
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        editors = app.main.editors()
+        assert [e.path for e in editors] == ["fake/fake_driver.py", "fake/extra.py"]
+        files = app.main.query_one("#files")
+        assert "single" not in files.classes
+        files.active = "file-fake-extra-py"
+        await pilot.pause()
+        extra = app.main.active_editor()
+        assert extra.path == "fake/extra.py"
+        extra.focus()
+        assert extra.cursor_location == (1, 0)  # line 2: the first editable line of this file
+        await pilot.press("x")  # inside: allowed
+        extra.move_cursor((0, 0))
+        await pilot.press("y")  # line 1 is fixed: refused
+        assert extra.document[0] == "# fixed header" and extra.document[1] == "xA = 1"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: session.state.edits == 1, what="the save")
+        assert session.file_state("fake/extra.py").lines[1] == "xA = 1"
+        assert session.file_state("fake/fake_driver.py").ranges == (LineRange(14, 16),)
+        assert "fake/extra.py" in str(files.get_tab("file-fake-extra-py").label)

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from tests.pilot import wait_for
+from tests.pilot import confirm_test, wait_for
 from tests.tui.conftest import make_app, notifications, static_text
-from tui.screens.dialogs import ConfirmDialog, MessageDialog
-
-
-async def confirm_test(pilot, app) -> None:
-    await pilot.press("f5")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
-    await pilot.press("enter")
+from tui.screens.dialogs import MessageDialog
 
 
 async def test_a_failing_preflight_spends_nothing_and_says_what_is_missing(session_factory, monkeypatch):

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Log
 
 from sessions.runner import _group_alive
-from tests.pilot import wait_for
+from tests.pilot import confirm_test, wait_for
 from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import ConfirmDialog, QuitDialog
 
+pytestmark = pytest.mark.slow  # runs tests that take seconds (the fake driver sleeps)
+
 
 async def start_slow_test(pilot, app) -> None:
-    await pilot.press("f5")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
-    await pilot.press("enter")
-    panel = app.main.panels["alpha"]
+    await confirm_test(pilot, app)
+    panel = app.main.runs.panels["alpha"]
     await wait_for(pilot, lambda: panel.status == "running" and panel.lines_seen >= 3, what="alpha running")
 
 
@@ -29,7 +30,7 @@ async def test_quit_leaving_the_test_running_then_resume_reattaches(session_fact
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitDialog), what="the quit dialog")
         await pilot.press("l")  # leave it running
-        await wait_for(pilot, lambda: app._exit, what="the app to exit")
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
     record = session.state.tests[0]
     assert not record.finished
     job = record.settings["alpha"].job_id
@@ -44,8 +45,8 @@ async def test_quit_leaving_the_test_running_then_resume_reattaches(session_fact
         await pilot.pause()
         assert any("Re-attached" in m for m in notifications(app))
         await wait_for(pilot, lambda: resumed.state.tests[0].finished, timeout=30, what="the re-attached test")
-        alpha = app.main.panels["alpha"]
-        await wait_for(pilot, lambda: app.main.panels["beta"].status == "done", what="beta done")
+        alpha = app.main.runs.panels["alpha"]
+        await wait_for(pilot, lambda: app.main.runs.panels["beta"].status == "done", what="beta done")
         assert alpha.status == "done"
         assert any("TRAIN_METRICS: epoch=6" in line for line in alpha.query_one(Log).lines)
         assert static_text(app, "#budget") == "Tests ●●○ 2 of 3 left"
@@ -64,7 +65,7 @@ async def test_quit_cancelling_the_test(session_factory, monkeypatch):
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitDialog), what="the quit dialog")
         await pilot.press("c")  # cancel it
-        await wait_for(pilot, lambda: app._exit, timeout=30, what="the app to exit")
+        await wait_for(pilot, lambda: app.return_code is not None, timeout=30, what="the app to exit")
     assert not _group_alive(job)
     record = session.state.tests[0]
     assert record.finished and record.cancelled
@@ -83,6 +84,6 @@ async def test_cancel_key_stops_a_running_test(session_factory, monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the cancel dialog")
         await pilot.press("enter")
         await wait_for(pilot, lambda: session.state.tests[0].finished, timeout=30, what="the cancelled test")
-        await wait_for(pilot, lambda: app.main.panels["alpha"].status == "cancelled", what="alpha cancelled")
-        assert "cancelled" in str(app.main.panels["alpha"].query_one("#status").content)
+        await wait_for(pilot, lambda: app.main.runs.panels["alpha"].status == "cancelled", what="alpha cancelled")
+        assert "cancelled" in str(app.main.runs.panels["alpha"].query_one("#status").content)
         assert static_text(app, "#budget") == "Tests ●●○ 2 of 3 left"

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Log, ProgressBar
 
+from tests.pilot import confirm_test, wait_for
 from tests.pilot import static_text as pilot_static_text
-from tests.pilot import wait_for
-from tests.tui.conftest import make_app, notifications, static_text
+from tests.tui.conftest import make_app, notifications, set_score, static_text
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
 from tui.screens.results import FinalResultsScreen
 
-
-async def set_score(pilot, app, value: str) -> None:
-    editor = app.main.active_editor()
-    row = next(i for i in range(editor.document.line_count) if editor.document[i].startswith("SCORE ="))
-    editor.focus()
-    editor.selection = ((row, 8), (row, len(editor.document[row])))
-    await pilot.press(*value)
+pytestmark = pytest.mark.slow  # a whole session: three tests and a submit
 
 
 async def run_test(pilot, app, n: int) -> None:
     session = app.session
-    await pilot.press("f5")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
-    body = str(app.screen.query_one("#dialog-text").content)
     left = session.state.budget_left
-    assert f"spends 1 of your {left} remaining" in body
-    await pilot.press("enter")
+    assert f"spends 1 of your {left} remaining" in await confirm_test(pilot, app)
     await wait_for(pilot, lambda: len(session.state.tests) == n and session.state.tests[-1].finished,
                    what=f"test #{n} to finish")
-    panel = app.main.panels["alpha"]
-    await wait_for(pilot, lambda: panel.status == "done" and app.main.panels["beta"].status == "done",
+    panel = app.main.runs.panels["alpha"]
+    await wait_for(pilot, lambda: panel.status == "done" and app.main.runs.panels["beta"].status == "done",
                    what="both settings shown as done")
     await pilot.pause(0.2)
 
@@ -51,7 +42,7 @@ async def test_a_whole_session_edit_three_tests_submit_and_the_final_table(sessi
             await run_test(pilot, app, n)  # unsaved edits are saved by the test dialog
             assert session.file_state("fake/fake_driver.py").lines[13] == f"SCORE = {score}"
             budgets.append(static_text(app, "#budget"))
-            alpha = app.main.panels["alpha"]
+            alpha = app.main.runs.panels["alpha"]
             log = alpha.query_one(Log)
             assert any(line.startswith("TRAIN_METRICS: epoch=3") for line in log.lines)
             bar = alpha.query_one(ProgressBar)
@@ -63,7 +54,7 @@ async def test_a_whole_session_edit_three_tests_submit_and_the_final_table(sessi
             assert alpha.run_key.n == n
             if n > 1:
                 assert alpha.previous and alpha.previous_name == f"test #{n - 1}"
-            assert app.main.panels["beta"].lines_seen > 0
+            assert app.main.runs.panels["beta"].lines_seen > 0
             history = app.main.query_one("#history-table", DataTable)
             assert history.row_count == n
             assert any(f"Test #{n} finished" in m for m in notifications(app))
@@ -93,7 +84,7 @@ async def test_a_whole_session_edit_three_tests_submit_and_the_final_table(sessi
         await pilot.press("enter")
         await wait_for(pilot, lambda: session.state.closed, what="the submission to finish")
         await wait_for(pilot, lambda: isinstance(app.screen, FinalResultsScreen), what="the final table")
-        gamma = app.main.panels["gamma"]
+        gamma = app.main.runs.panels["gamma"]
         assert gamma.run_key.phase == "submit" and gamma.lines_seen > 0 and gamma.status == "done"
         final = app.screen.query_one("#final-table", DataTable)
         rows = [[str(c) for c in final.get_row_at(i)] for i in range(final.row_count)]

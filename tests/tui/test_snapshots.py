@@ -5,12 +5,14 @@ Update them after a deliberate change with: pytest tests/tui/test_snapshots.py -
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Tabs
 
 from tests.pilot import wait_for
 from tests.tui.conftest import make_app
 from tui.screens.dialogs import SubmitDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
+from tui.widgets.run_tabs import RunTabs
 
 
 def underlined(tabs: Tabs) -> bool:
@@ -26,9 +28,11 @@ def underlined(tabs: Tabs) -> bool:
 
 def settled(app) -> bool:
     main = app.main
+    if not main.query(RunTabs):
+        return False  # the screen is not composed yet
     return (
         all(e.highlighted for e in main.editors())
-        and all((p.run_key is not None or not app.session.state.tests) and p.drawn for p in main.panels.values())
+        and all((p.run_key is not None or not app.session.state.tests) and p.drawn for p in main.runs.panels.values())
         and all(underlined(tabs) for tabs in main.query(Tabs))
     )
 
@@ -78,6 +82,7 @@ def test_submit_dialog(snap_compare, session_factory):
     assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
 
 
+@pytest.mark.slow  # a whole session: a test and a submit
 def test_final_results_screen(snap_compare, session_factory):
     session = session_factory()
     session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "60.0"))
@@ -94,6 +99,7 @@ def test_final_results_screen(snap_compare, session_factory):
     assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
 
 
+@pytest.mark.slow  # two whole sessions
 def test_leaderboard_screen(snap_compare, session_factory):
     first = session_factory(profile="paper")
     first.test()

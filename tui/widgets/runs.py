@@ -143,6 +143,9 @@ class SettingPanel(Vertical):
             self.query_one("#log", Log).write_line("No test yet: F5 runs one, and its output streams here.")
         self._draw_plot()
 
+    def on_resize(self) -> None:
+        self._table_dirty = True  # its columns are fitted to the width (drawn before the first layout: 80)
+
     # -- a new run -----------------------------------------------------------------------
     def start_run(self, key: RunKey, previous: list[dict[str, float]] | None = None, previous_name: str = "") -> None:
         self.run_key = key
