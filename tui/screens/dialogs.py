@@ -31,6 +31,7 @@ class Dialog(ModalScreen):
 class ConfirmDialog(Dialog):
     """Yes or no; dismisses with True when confirmed."""
 
+    AUTO_FOCUS = "#yes"  # focused when shown; no error if the dialog is already gone
     BINDINGS = [
         Binding("escape,n", "dismiss_no", "Cancel"),
         Binding("y", "dismiss_yes", "Confirm", show=False),
@@ -50,9 +51,6 @@ class ConfirmDialog(Dialog):
                 yield Button(self._cancel, id="no")
                 yield Button(self._confirm, id="yes", variant="error" if self._danger else "primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
@@ -66,6 +64,7 @@ class ConfirmDialog(Dialog):
 class MessageDialog(Dialog):
     """A message that needs more room than a notification (e.g. preflight output)."""
 
+    AUTO_FOCUS = "#ok"  # focused when shown; no error if the dialog is already gone
     BINDINGS = [Binding("escape,enter,q", "close", "Close")]
 
     def __init__(self, title: str, text: str, error: bool = True):
@@ -80,9 +79,6 @@ class MessageDialog(Dialog):
             with Horizontal(classes="buttons"):
                 yield Button("OK", id="ok", variant="primary")
 
-    def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
-
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
 
@@ -93,6 +89,7 @@ class MessageDialog(Dialog):
 class QuitDialog(Dialog):
     """Quitting while a run is going: leave it running, cancel it, or stay."""
 
+    AUTO_FOCUS = "#leave"  # focused when shown; no error if the dialog is already gone
     BINDINGS = [
         Binding("escape", "choose('stay')", "Stay"),
         Binding("l", "choose('leave')", "Leave running", show=False),
@@ -116,9 +113,6 @@ class QuitDialog(Dialog):
                 yield Button("Stay", id="stay")
                 yield Button("Cancel the run and quit", id="cancel", variant="error")
                 yield Button("Leave it running and quit", id="leave", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#leave", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
