@@ -70,8 +70,7 @@ class MlsBenchApp(App):
         self.clock = clock or time.time
         self.animate = animate
         self.pump = EventPump(max_lines=MAX_FLUSH, wake=self._wake)
-        self.session.lines_per_event = MAX_FLUSH  # more than a tick can draw is only counted
-        self.session.subscribe(self.pump)
+        self.session.subscribe(self.pump, lines_per_event=MAX_FLUSH)  # more than a tick can draw is only counted
         self._watch = watch
         self._own_process = own_process
         self._watcher: WorkspaceWatcher | None = None
