@@ -93,6 +93,7 @@ class _Checker:
     def __init__(self, archive: Archive, catalog: Catalog, verdict: Verdict):
         self.archive, self.catalog, self.verdict = archive, catalog, verdict
         self.root = archive.root
+        self.folder = SessionFolder(archive.root)  # an extracted archive has a session folder's layout
         self.problems: dict[str, list[str]] = {name: [] for name, _ in CHECKS}
         self.entries: list[Entry] = []
         self.task: TaskSpec | None = None
@@ -148,7 +149,7 @@ class _Checker:
                 self.fail("archive", f"{name} differs from the hash its manifest lists (changed after export)")
 
     def read_chain(self) -> None:
-        path = self.root / JOURNAL
+        path = self.folder.journal
         try:
             self.entries, _, _, torn = read_journal(path)
         except FileNotFoundError:
@@ -260,7 +261,7 @@ class _Checker:
             self.fail("budget", f"the session's budget is {meta.get('test_budget')}, the task's is {self.task.test_budget}")
         if len(self.state.tests) > self.task.test_budget:
             self.fail("budget", f"{len(self.state.tests)} tests were started; the budget is {self.task.test_budget}")
-        tests_dir = SessionFolder(self.root).tests
+        tests_dir = self.folder.tests
         folders = sorted(p.name for p in tests_dir.iterdir()) if tests_dir.is_dir() else []
         journaled = {str(r.key.n) for r in self.state.tests}
         for name in folders:
@@ -269,7 +270,7 @@ class _Checker:
 
     def check_snapshots(self) -> None:
         for record in self.state.tests:
-            run_dir = SessionFolder(self.root).run_dir(record.key.n)
+            run_dir = self.folder.run_dir(record.key.n)
             for path, text in self.scaffold.items():
                 expected = record.files.get(path) or sha256_text(text)
                 target = run_dir / path
@@ -295,8 +296,7 @@ class _Checker:
         settings = self.settings()
         runs = [*self.state.tests, *([self.state.submission] if self.state.submission else [])]
         for record in runs:
-            folder = SessionFolder(self.root)
-            stored = self.stored_results(folder.results_path(record.key), record)
+            stored = self.stored_results(self.folder.results_path(record.key), record)
             for label, setting_record in record.settings.items():
                 where = f"{record.key} {label}"
                 if setting_record.status not in ENDED:
@@ -304,14 +304,14 @@ class _Checker:
                     continue
                 if stored is not None and stored.get(label) != setting_record.results:
                     self.fail("results", f"{where}: results.json says {stored.get(label)}, the journal {setting_record.results}")
-                code = read_exit_file(folder.exit_path(record.key, label))
+                code = read_exit_file(self.folder.exit_path(record.key, label))
                 if setting_record.exit_code is not None and code != setting_record.exit_code:
                     self.fail("results", f"{where}: the exit file says {code}, the journal {setting_record.exit_code}")
                 if setting_record.status != DONE:
                     if setting_record.results:
                         self.fail("results", f"{where} {setting_record.status} yet has results")
                     continue
-                log = folder.log_path(record.key, label)
+                log = self.folder.log_path(record.key, label)
                 if not log.is_file():
                     self.fail("results", f"{where}: its log is missing")
                     continue
@@ -323,7 +323,7 @@ class _Checker:
 
     def named(self, path: Path) -> str:
         """A file of the archive as its manifest names it."""
-        return SessionFolder(self.root).relative(path)
+        return self.folder.relative(path)
 
     def stored_results(self, path: Path, record: RunRecord) -> dict[str, dict] | None:
         try:
@@ -359,7 +359,7 @@ class _Checker:
         initial = {
             f.path: FileState.from_text(self.scaffold[f.path], f.editable) for f in self.task.files if f.editable
         }
-        return snapshot_flags(SessionFolder(self.root).run_dir(submission.key.n), initial)
+        return snapshot_flags(self.folder.run_dir(submission.key.n), initial)
 
 
 def verify_archive(path: Path, catalog: Catalog) -> Verdict:
