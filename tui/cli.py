@@ -145,7 +145,7 @@ def absolute_paths(args: argparse.Namespace) -> None:
 def check_environment() -> None:
     problems = environment_problems()
     if problems:
-        raise CliError("the environment is not usable:\n  " + "\n  ".join(problems))
+        raise CliError("the settings are not usable (environment or settings file):\n  " + "\n  ".join(problems))
 
 
 class Context:

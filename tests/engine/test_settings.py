@@ -59,3 +59,17 @@ def test_the_readme_table_lists_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for option in OPTIONS:
         assert f"| `{option.env}` | `{option.key}` |" in readme, option.env
+
+
+def test_the_command_line_takes_its_folders_from_the_settings_file_and_reports_a_bad_one(tmp_path, monkeypatch, capsys):
+    from tui.cli import main
+
+    (tmp_path / "config.toml").write_text(f'sessions_dir = "{tmp_path / "kept"}"\n')
+    monkeypatch.setenv("MLSBENCH_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.delenv("MLSBENCH_SESSIONS", raising=False)
+    assert main(["sessions"]) == 0 and str(tmp_path / "kept") in capsys.readouterr().out
+    (tmp_path / "bad.toml").write_text("job_nice = 99\n")  # another file: a file is read once a process
+    monkeypatch.setenv("MLSBENCH_CONFIG", str(tmp_path / "bad.toml"))
+    assert main(["list"]) == 2
+    err = capsys.readouterr().err
+    assert "settings are not usable" in err and f"{tmp_path / 'bad.toml'}: job_nice='99'" in err
