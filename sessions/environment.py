@@ -18,7 +18,7 @@ from sessions.slots import parse_slots
 
 FOLDERS = ("sessions_dir", "data_root")  # options that name a folder
 SEARCH_PATHS = ("tasks", "agents")  # options that list files or folders
-XDG_DATA_HOME = "XDG_DATA_HOME"  # the base of the default sessions and data folders
+XDG_DATA_HOME = "XDG_DATA_HOME"
 
 
 def environment_problems(environ: dict[str, str] | None = None) -> list[str]:
@@ -36,7 +36,8 @@ def environment_problems(environ: dict[str, str] | None = None) -> list[str]:
         problems.append(f"{settings.source('python')}={python!r}: no such executable; give the Python that runs "
                         "the training drivers (one with torch), or unset it to use this one")
     folders = [(settings.source(k), settings.text(k), BY_KEY[k].meaning) for k in FOLDERS]
-    folders.append((XDG_DATA_HOME, settings.system.get(XDG_DATA_HOME, ""), "the base of the default sessions and data folders"))
+    folders.append((XDG_DATA_HOME, settings.system.get(XDG_DATA_HOME, ""),
+                    "the base of the default sessions and data folders"))
     for where, value, meaning in folders:
         if value and Path(value).expanduser().exists() and not Path(value).expanduser().is_dir():
             problems.append(f"{where}={value!r} ({meaning}) is a file, not a folder")

@@ -600,7 +600,8 @@ class MainScreen(Screen):
         """Have the engine take in, or put back, a change saved to the workspace file, and say
         which. True when the disk differed from the session."""
         editor = self.editor_for(path)
-        outcome = self.session.reconcile_disk(path, unsaved=editor.text if editor is not None and editor.dirty else None)
+        unsaved = editor.text if editor is not None and editor.dirty else None
+        outcome = self.session.reconcile_disk(path, unsaved)
         if outcome.refusal:
             unreadable = outcome.outcome == UNREADABLE
             self.show_refusal("Workspace file unreadable" if unreadable else f"Change from {source} refused", outcome.refusal)
