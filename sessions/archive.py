@@ -28,7 +28,7 @@ from sessions.errors import Refused
 from sessions.flags import journaled_flags
 from sessions.journal import Entry, JournalCorrupt, now_iso, read_journal
 from sessions.state import RunRecord, SessionState
-from sessions.store import JOURNAL
+from sessions.folder import JOURNAL, SessionFolder
 from tasks.spec import TaskSpec
 
 FORMAT = "mlsbench-tui-archive"
@@ -36,7 +36,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SUFFIX = ".mlsbench.tar.gz"
 PACKAGES = ("mlsbench-tui", "textual", "numpy", "torch", "torchvision")  # looked up, never imported
-RUN_FILES = (".log", ".exit")
 
 
 class ArchiveError(Refused):
@@ -82,10 +81,6 @@ def final_results(state: SessionState) -> dict[str, str]:
     return {**state.tests[submission.key.n - 1].results(), **submission.results()}
 
 
-def run_dir_name(record: RunRecord) -> str:
-    return "submit" if record.key.phase == "submit" else f"tests/{record.key.n}"
-
-
 def _run_times(record: RunRecord) -> dict[str, Any]:
     ends = [s.ended_at for s in record.settings.values() if s.ended_at]
     return {"n": record.key.n, "started_at": record.started_at, "ended_at": max(ends) if ends else None}
@@ -93,16 +88,15 @@ def _run_times(record: RunRecord) -> dict[str, Any]:
 
 def _members(session_dir: Path, task: TaskSpec, state: SessionState) -> list[str]:
     """The files of the session that go into the archive besides its journal, relative to its folder."""
-    members = []
+    folder, members = SessionFolder(session_dir), []
     runs = [*state.tests, *([state.submission] if state.submission else [])]
     for record in runs:
-        folder = run_dir_name(record)
         if record.key.phase == "test":
-            members += [f"{folder}/run/{f.path}" for f in task.files]
+            members += [folder.run_dir(record.key.n) / f.path for f in task.files]
         for label in record.settings:
-            members += [f"{folder}/{label}{suffix}" for suffix in RUN_FILES]
-        members.append(f"{folder}/results.json")
-    return [m for m in members if (session_dir / m).is_file()]
+            members += [folder.log_path(record.key, label), folder.exit_path(record.key, label)]
+        members.append(folder.results_path(record.key))
+    return [folder.relative(m) for m in members if m.is_file()]
 
 
 def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], journal: bytes,
@@ -116,7 +110,7 @@ def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], jour
         "format_version": FORMAT_VERSION,
         "exported_at": now_iso(),
         "session": {
-            "id": session_dir.name, "identity": session_identity(session_dir / JOURNAL),
+            "id": session_dir.name, "identity": session_identity(SessionFolder(session_dir).journal),
             "person": meta.get("person", ""), "profile": meta["profile"], "seed": meta["seed"],
             "test_budget": meta["test_budget"], "tests": len(state.tests),
             "submitted_test": state.submitted_test, "closed": state.closed,
@@ -148,17 +142,17 @@ def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], jour
 def export_session(session_dir: Path, task: TaskSpec, out: Path) -> Path:
     """Write the session's archive to `out` (replaced atomically); returns `out`."""
     try:
-        entries, _, valid, _ = read_journal(session_dir / JOURNAL)
-        journal = (session_dir / JOURNAL).read_bytes()[:valid]  # without a torn last line
+        entries, _, valid, _ = read_journal(SessionFolder(session_dir).journal)
+        journal = (SessionFolder(session_dir).journal).read_bytes()[:valid]  # without a torn last line
     except OSError as exc:
         raise ArchiveError(f"cannot read the journal of {session_dir}: {exc}") from None
     except JournalCorrupt as exc:
         raise ArchiveError(f"not exported: {exc}") from None
     if not entries or entries[0].type != "session_created":
-        raise ArchiveError(f"{session_dir / JOURNAL} does not start a session; nothing to export")
+        raise ArchiveError(f"{SessionFolder(session_dir).journal} does not start a session; nothing to export")
     members = _members(session_dir, task, replay_state(entries))
     manifest = build_manifest(session_dir, task, entries, journal, members)
-    mtime = int((session_dir / JOURNAL).stat().st_mtime)
+    mtime = int((SessionFolder(session_dir).journal).stat().st_mtime)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     try:

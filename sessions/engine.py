@@ -16,49 +16,31 @@ stale lock cannot exist and no file can be deleted to get around it.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shlex
 import shutil
-import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
+from sessions import integrity
+from sessions.disk_sync import DiskReconciled, reconcile_disk, sync_outcomes
 from sessions.errors import Refused, StorageError, storage_error
-from sessions.events import ENDED, RunKey, SessionChanged
-from sessions.execution import (
-    RunController,
-    SettingJob,
-    exit_path,
-    log_path,
-    parse_time,
-    replay_log,
-    write_setting_script,
-)
+from sessions.events import ENDED, LogLines, RunKey, SessionChanged
+from sessions.execution import RunController, RunHooks, setting_job, write_setting_script
 from sessions.flags import record_edit_flags, record_submit_flags
+from sessions.folder import SessionFolder
 from sessions.journal import Journal
 from sessions.metrics import SettingMetrics
-from sessions.processes import JOB_TOKEN, is_our_group, kill_group
-from sessions.ranges import EditRefused, content_lines, describe, edit_content, fixed_segments, match_ranges
-from sessions.runner import JobState, Launch, LocalRunner, Runner
+from sessions.preflight import DriverCommands, Preflight
+from sessions.ranges import EditRefused, content_lines, edit_content, range_around
+from sessions.runner import Launch, LocalRunner, Runner
+from sessions.settings import current_settings
 from sessions.slots import detect_slots
 from sessions.state import FileState, RunRecord, SessionState, sha256_text
-from sessions.store import (
-    JOURNAL,
-    copy_of,
-    default_data_root,
-    folder_problem,
-    new_session_id,
-    unjournaled_start,
-    write_json,
-)
+from sessions.store import copy_of, folder_problem, new_session_id, unjournaled_start, write_json
 from tasks.spec import LineRange, Setting, TaskSpec
 
-PREFLIGHT_TIMEOUT = 300  # seconds for one setting's --check
-PREFLIGHT_GROUPS = "preflight.pids"  # process groups of running checks, killed by the next start
 SEED_RANGE = range(0, 2**32)  # what numpy's and torch's seeding accept alike
 
 
@@ -75,22 +57,21 @@ class Session:
         writable: bool = True,
     ):
         self.dir, self.task, self.journal = directory, task, journal
+        self.folder = SessionFolder(directory)
         self.writable = writable
         self.runner: Runner = runner or LocalRunner()
         self.slot_envs = slots or detect_slots()
-        self.python = python or os.environ.get("MLSBENCH_PYTHON") or sys.executable
+        self.python = python or current_settings().python or sys.executable
         self.state = SessionState()
         self._lock = threading.RLock()
-        self._subscribers: list[Callable[[Any], None]] = []
+        # Each subscriber with the most log lines it takes per LogLines event (None: all).
+        self._subscribers: list[tuple[Callable[[Any], None], int | None]] = []
         self.controller: RunController | None = None
-        # At most this many lines per LogLines event (None: all). A screen sets it to what it
-        # can show, so that a driver printing flat out costs it no per-line work.
-        self.lines_per_event: int | None = None
         # True while a test or submission is being journaled and launched: an interrupt
         # then must not cut it half-way (the CLI cancels the run once it is launched).
         self.committing = False
-        self._preflight_groups: set[int] = set()
         self._lock_fd: int | None = None  # the folder lock, held while open to write
+        self._preflight_runner: Preflight | None = None
         for entry in journal.entries:
             self.state.apply(entry.type, entry.data, entry.time)
         self.resume_warning = journal.warning
@@ -122,7 +103,7 @@ class Session:
         # Absolute once, here: jobs run inside the test folder, where a relative path means another place.
         directory = sessions_dir.resolve() / task.id / new_session_id()
         try:
-            return cls._create_in(directory, task, profile, seed, (data_root or default_data_root()).resolve(),
+            return cls._create_in(directory, task, profile, seed, (data_root or current_settings().data_root).resolve(),
                                   person, options)
         except OSError as exc:
             shutil.rmtree(directory, ignore_errors=True)
@@ -134,19 +115,9 @@ class Session:
     @classmethod
     def _create_in(cls, directory: Path, task: TaskSpec, profile: str, seed: int, data_root: Path,
                    person: str, options: dict[str, Any]) -> Session:
-        files = {}
-        for f in task.files:
-            text = f.source.read_text(encoding="utf-8")
-            for root in ("scaffold", "workspace"):
-                target = directory / root / f.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
-            files[f.path] = {
-                "text": text if f.is_editable else None,
-                "sha256": sha256_text(text),
-                "ranges": [[r.start, r.end] for r in f.editable],
-            }
-        journal = Journal(directory / JOURNAL)
+        folder = SessionFolder(directory)
+        files = folder.lay_out(task)
+        journal = Journal(folder.journal)
         journal.append(
             "session_created",
             session_id=directory.name,
@@ -157,24 +128,25 @@ class Session:
             seed=seed,
             data_root=str(data_root),
             test_budget=task.test_budget,
-            person=person or os.environ.get("USER", ""),
+            person=person or current_settings().user,
             # a list: the journal sorts object keys, and settings keep the task's order
             settings=[{"label": s.label, "command": s.command, "hidden": s.hidden} for s in task.settings],
         )
         journal.append("files_initialised", files=files)
         session = cls(directory, task, journal, **options)
-        session._lock_fd = _lock_folder(directory)
+        session._lock_fd = folder.lock()
         return session
 
     @classmethod
     def open(cls, directory: Path, task: TaskSpec, **options: Any) -> Session:
         """Open a session to work in it: it must be the original, consistent, and free."""
         directory = directory.resolve()
-        lock_fd = _lock_folder(directory)  # before the journal: its torn last line may be cut
+        folder = SessionFolder(directory)
+        lock_fd = folder.lock()  # before the journal: its torn last line may be cut
         try:
-            journal = Journal(directory / JOURNAL)
+            journal = Journal(folder.journal)
             if not journal.entries:
-                raise Refused(f"{directory / JOURNAL} is empty: there is no session to resume here")
+                raise Refused(f"{folder.journal} is empty: there is no session to resume here")
             session = cls(directory, task, journal, **options)
             session._lock_fd = lock_fd
             session._check_is_the_original()
@@ -190,9 +162,10 @@ class Session:
     @classmethod
     def view(cls, directory: Path, task: TaskSpec, **options: Any) -> Session:
         """Read a session without taking it: works while another process has it open."""
-        journal = Journal(directory.resolve() / JOURNAL, writable=False)
+        folder = SessionFolder(directory.resolve())
+        journal = Journal(folder.journal, writable=False)
         if not journal.entries:
-            raise Refused(f"{directory / JOURNAL} is empty: there is no session here")
+            raise Refused(f"{folder.journal} is empty: there is no session here")
         return cls(directory.resolve(), task, journal, writable=False, **options)
 
     def _check_is_the_original(self) -> None:
@@ -207,15 +180,15 @@ class Session:
     def _recover(self) -> None:
         """Tidy what a killed process left: its preflight checks, a half-finished start,
         a workspace file the journal is ahead of."""
-        self._end_leftover_preflights()
+        self._preflight().end_leftovers()
         for record in self.state.tests:  # journaled, but killed before its folder was moved in
-            scratch, run_dir = self._scratch_dir(record.key.n), self.dir / "tests" / str(record.key.n) / "run"
+            scratch, run_dir = self.folder.scratch_dir(record.key.n), self.folder.run_dir(record.key.n)
             if scratch.is_dir() and not run_dir.exists():
                 run_dir.parent.mkdir(parents=True, exist_ok=True)
                 scratch.rename(run_dir)
         notes = [self.journal.warning] if self.journal.warning else []
         for path in self.editable_paths:
-            tmp = self._workspace_tmp(path)
+            tmp = self.folder.workspace_tmp(path)
             if tmp.exists():
                 tmp.unlink()
             try:
@@ -264,7 +237,7 @@ class Session:
 
     @property
     def workspace(self) -> Path:
-        return self.dir / "workspace"
+        return self.folder.workspace
 
     @property
     def editable_paths(self) -> list[str]:
@@ -289,15 +262,25 @@ class Session:
         ]
 
     # -- events and the journal --------------------------------------------------------
-    def subscribe(self, callback: Callable[[Any], None]) -> None:
-        self._subscribers.append(callback)
+    def subscribe(self, callback: Callable[[Any], None], lines_per_event: int | None = None) -> None:
+        """Call `callback` with every event. lines_per_event: at most this many log lines per
+        LogLines event (the earlier ones are counted as skipped), so that a view that shows
+        only so many pays no per-line work for a driver printing flat out."""
+        if lines_per_event is not None and lines_per_event < 1:
+            raise ValueError(f"lines_per_event must be at least 1 (or None for all), not {lines_per_event}")
+        self._subscribers.append((callback, lines_per_event))
 
     def emit(self, event: Any) -> None:
-        for callback in list(self._subscribers):
+        for callback, limit in list(self._subscribers):
             try:
-                callback(event)
+                callback(event.last(limit) if isinstance(event, LogLines) else event)
             except Exception as exc:  # a broken view must not stop a test
                 print(f"mlsbench-tui: event subscriber failed: {exc!r}", file=sys.stderr)
+
+    def _widest_line_limit(self) -> int | None:
+        """The most lines a LogLines event needs to carry for every subscriber."""
+        limits = [limit for _, limit in self._subscribers]
+        return None if not limits or None in limits else max(limits)  # type: ignore[type-var]
 
     def record(self, type_: str, **data: Any) -> None:
         with self._lock:
@@ -340,15 +323,8 @@ class Session:
         flags = record_edit_flags(self, path)
         return (
             f"OK: Replaced lines {start}..{end} with {len(content_lines(content))} line(s) in {path}. "
-            f"Editable range: {self._range_around(after.ranges, start)}." + (f"\n{flags}" if flags else "")
+            f"Editable range: {range_around(after.ranges, start)}." + (f"\n{flags}" if flags else "")
         )
-
-    @staticmethod
-    def _range_around(ranges: tuple[LineRange, ...], line: int) -> str:
-        for r in ranges:
-            if r.start <= line <= max(r.end, r.start):
-                return str(r)
-        return describe(list(ranges))
 
     def replace_text(self, path: str, new_text: str) -> str | None:
         """Accept a whole file saved from an editor if it keeps the fixed lines.
@@ -362,14 +338,12 @@ class Session:
             new_text = edit_content(new_text, path)
             if new_text == current.text:
                 return None
-            proposed = FileState.from_text(new_text, current.ranges)
-            fixed = fixed_segments(list(current.lines), list(current.ranges))
-            new_ranges = match_ranges(fixed, list(proposed.lines))
-            if new_ranges is None:
-                raise EditRefused(self._fixed_violation(path, current, proposed))
+            proposed = integrity.keeps_fixed_lines(current, new_text)
+            if proposed is None:
+                raise EditRefused(integrity.fixed_violation(path, current, FileState.from_text(new_text, current.ranges)))
             messages = []
             # Later ranges first, so earlier line numbers stay valid.
-            for old, new in reversed(list(zip(current.ranges, new_ranges))):
+            for old, new in reversed(list(zip(current.ranges, proposed.ranges))):
                 old_text = current.lines[old.start - 1 : old.end]
                 new_lines = proposed.lines[new.start - 1 : new.end]
                 if old_text != new_lines:
@@ -377,13 +351,6 @@ class Session:
                     messages.append(self._apply_edit(path, old.start, old.end, content))
         self._changed("edit")
         return "\n".join(reversed(messages)) or None
-
-    def _fixed_violation(self, path: str, current: FileState, proposed: FileState) -> str:
-        editable = {n for r in current.ranges for n in range(r.start, r.end + 1)}
-        for n, (old, new) in enumerate(zip(current.lines, proposed.lines), start=1):
-            if old != new and n not in editable:
-                return f"line {n} of {path} is fixed and may not change; editable lines: {describe(list(current.ranges))}"
-        return f"the change to {path} alters fixed lines; editable lines: {describe(list(current.ranges))}"
 
     def undo(self, count: int = 1) -> str:
         with self._lock:
@@ -403,246 +370,66 @@ class Session:
         self._changed("undo")
         return "Undo complete:\n" + "\n".join(f"Restored: {p}" for p in sorted(paths))
 
-    def _workspace_tmp(self, path: str) -> Path:
-        target = self.workspace / path
-        return target.with_name(target.name + ".mlsbench-tmp")
-
     def _write_workspace(self, path: str) -> None:
         """Bring the workspace file to the journal's text (after the journal has it)."""
-        tmp = self._workspace_tmp(path)
+        tmp, target = self.folder.workspace_tmp(path), self.folder.workspace_file(path)
         try:
             tmp.write_text(self.state.files[path].text, encoding="utf-8")
-            tmp.replace(self.workspace / path)
+            tmp.replace(target)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise storage_error(
-                exc, self.workspace / path,
+                exc, target,
                 "The change is in the journal, but the workspace file still holds the text before it; "
                 "the next start writes it",
             ) from None
 
     def disk_text(self, path: str) -> str:
-        return (self.workspace / path).read_text(encoding="utf-8")
+        return self.folder.workspace_file(path).read_text(encoding="utf-8")
 
     def _check_disk_matches(self, path: str) -> None:
         """The workspace file must be what the journal says; name the difference."""
-        state = self.file_state(path)
-        try:
-            disk = self.disk_text(path)
-        except (FileNotFoundError, UnicodeDecodeError) as exc:
-            raise Refused(f"{path} in the workspace cannot be read ({exc}); undo or restore it") from None
-        if disk == state.text:
-            return
-        proposed = FileState.from_text(disk, state.ranges)
-        if match_ranges(fixed_segments(list(state.lines), list(state.ranges)), list(proposed.lines)) is None:
-            raise Refused(
-                f"{path} was changed outside the engine and the change touches fixed lines: "
-                f"{self._fixed_violation(path, state, proposed)}. Restore those lines, or run "
-                f"`mlsbench-tui session sync` after fixing them."
-            )
-        raise Refused(
-            f"{path} was changed outside the engine (inside the editable lines). Record it "
-            "first: save it in the app, or run `mlsbench-tui session sync`."
-        )
+        integrity.refuse_mismatch(path, self.file_state(path), self.folder)
+
+    def reconcile_disk(self, path: str, unsaved: str | None = None) -> DiskReconciled:
+        """Record what another editor saved to a workspace file, or put the file back (see disk_sync)."""
+        self.file_state(path)
+        with self._lock:
+            return reconcile_disk(self, path, unsaved)
+
+    def restore_workspace_file(self, path: str) -> None:
+        """Put a workspace file back to the journal's text."""
+        self._write_workspace(path)
 
     def sync_from_disk(self) -> list[str]:
-        """Record changes saved to the workspace by another editor."""
+        """Record changes saved to the workspace by another editor (refused ones are put back)."""
         self._check_open()
-        fixed = self._fixed_file_problems()
+        fixed = integrity.fixed_file_problems(self.task, self.folder, self.state, self._initial_files())
         if fixed:
             raise Refused("nothing was recorded: " + "; ".join(fixed) + " (sync records edits of the editable lines only)")
-        messages = []
-        for path in self.editable_paths:
-            try:
-                disk = self.disk_text(path)
-            except (OSError, UnicodeDecodeError) as exc:
-                raise Refused(f"{path} in the workspace cannot be read ({exc})") from None
-            with self._lock:
-                message = self.replace_text(path, disk)
-            if message:
-                messages.append(message)
-        return messages
+        return sync_outcomes([self.reconcile_disk(path) for path in self.editable_paths])
 
     # -- checks before spending ------------------------------------------------------------
-    def integrity_problems(self) -> list[str]:
-        """Compare every fixed line with the scaffold, by hash."""
-        problems = []
-        originals = self._initial_files()
-        for f in self.task.files:
-            scaffold_path = self.dir / "scaffold" / f.path
-            try:
-                scaffold = scaffold_path.read_text(encoding="utf-8")
-            except OSError as exc:
-                problems.append(f"the session's scaffold copy {f.path} is unreadable: {exc}")
-                continue
-            if sha256_text(scaffold) != originals[f.path]["sha256"]:
-                problems.append(f"the session's scaffold copy of {f.path} was modified")
-                continue
-            if f.path in self.state.files and self.state.files[f.path].ranges:
-                problems.extend(self._editable_file_problems(f.path, scaffold, originals[f.path]))
-        return problems + self._fixed_file_problems()
+    def compile_problems(self) -> list[str]:
+        return integrity.compile_problems(self.state.files)
 
-    def _fixed_file_problems(self) -> list[str]:
-        """Fixed files (no editable lines) in the workspace that differ from the scaffold."""
-        problems = []
-        originals = self._initial_files()
-        for f in self.task.files:
-            if f.path in self.state.files and self.state.files[f.path].ranges:
-                continue
-            try:
-                disk = self.disk_text(f.path)
-            except (OSError, UnicodeDecodeError):
-                disk = None
-            if disk is None or sha256_text(disk) != originals[f.path]["sha256"]:
-                problems.append(f"{f.path} is a fixed file and differs from the scaffold; restore it")
-        return problems
-
-    def _editable_file_problems(self, path: str, scaffold: str, original: dict) -> list[str]:
-        ranges = [LineRange(a, b) for a, b in original["ranges"]]
-        base = FileState.from_text(scaffold, tuple(ranges))
-        state = self.state.files[path]
-        expect = [sha256_text("\n".join(s)) for s in fixed_segments(list(base.lines), ranges)]
-        got = [sha256_text("\n".join(s)) for s in fixed_segments(list(state.lines), list(state.ranges))]
-        if expect != got:
-            return [f"{path}: the fixed lines differ from the scaffold (the journal was tampered with?)"]
-        try:
-            self._check_disk_matches(path)
-        except Refused as exc:
-            return [str(exc)]
-        return []
-
-    def _initial_files(self) -> dict[str, dict]:
+    def _initial_files(self) -> integrity.InitialFiles:
         entry = next(e for e in self.journal.entries if e.type == "files_initialised")
         return entry.data["files"]
 
-    def compile_problems(self) -> list[str]:
-        problems = []
-        for path in self.editable_paths:
-            if not path.endswith(".py"):
-                continue
-            try:
-                compile(self.state.files[path].text, path, "exec")
-            except SyntaxError as exc:
-                if exc.lineno is None:  # Python gives no position for some errors
-                    problems.append(f"{path} does not compile: {exc.msg}")
-                    continue
-                where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-                problems.append(f"{path} does not compile: {exc.msg} ({where})")
-        return problems
+    def _commands(self) -> DriverCommands:
+        return DriverCommands(self.python, self.seed, self.profile, self.meta["data_root"])
 
-    def command_for(self, setting: Setting) -> str:
-        return setting.command.format(
-            python=shlex.quote(self.python),
-            seed=self.seed,
-            profile=self.profile,
-            data_root=shlex.quote(self.meta["data_root"]),
-        )
-
-    def driver_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(PYTHONUNBUFFERED="1", MLSBENCH_DATA=self.meta["data_root"])
-        return env
-
-    def preflight(self, run_dir: Path, settings: list[Setting]) -> list[str]:
-        """Run each setting's `--check` in run_dir; the failures, as messages.
-
-        Each check runs in its own process group, killed whole when it ends, times
-        out or is interrupted; the groups are listed in a file so that the next
-        start kills those a killed engine left running.
-        """
-
-        def check(setting: Setting) -> str | None:
-            proc = subprocess.Popen(
-                self.command_for(setting) + " --check", shell=True, cwd=run_dir,
-                env={**self.driver_env(), JOB_TOKEN: f"preflight {self.dir}"},
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                text=True, errors="replace", start_new_session=True,
-            )
-            self._track_preflight(proc.pid, add=True)
-            try:
-                out, err = proc.communicate(timeout=PREFLIGHT_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                return f"{setting.label}: the preflight check did not finish in {PREFLIGHT_TIMEOUT} s"
-            finally:
-                self._end_preflight(proc)
-            if proc.returncode == 0:
-                return None
-            text = (err.strip() or out.strip() or "(no output)").splitlines()
-            failed = [line for line in text if "CHECK FAILED" in line]
-            shown = "\n".join(failed or text[-12:])
-            return f"{setting.label}: preflight failed (exit {proc.returncode}):\n{shown}"
-
-        pool = ThreadPoolExecutor(max_workers=max(1, len(self.slot_envs)))
-        try:
-            return [m for m in pool.map(check, settings) if m]
-        except BaseException:  # interrupted: stop every check before waiting for the threads
-            for pgid in list(self._preflight_groups):
-                kill_group(pgid)
-            raise
-        finally:
-            pool.shutdown(wait=True)
-
-    def _end_preflight(self, proc: subprocess.Popen) -> None:
-        kill_group(proc.pid)  # the check and anything it started
-        proc.wait()
-        self._track_preflight(proc.pid, add=False)
-
-    def _track_preflight(self, pgid: int, add: bool) -> None:
-        with self._lock:
-            (self._preflight_groups.add if add else self._preflight_groups.discard)(pgid)
-            listing = self.dir / PREFLIGHT_GROUPS
-            try:
-                if self._preflight_groups:
-                    listing.write_text("".join(f"{g}\n" for g in sorted(self._preflight_groups)))
-                else:
-                    listing.unlink(missing_ok=True)
-            except OSError:
-                pass  # only a cleanup aid: the checks themselves are killed when they end
-
-    def _end_leftover_preflights(self) -> None:
-        """Kill the checks of a preflight whose engine was killed (kill -9, power cut)."""
-        listing = self.dir / PREFLIGHT_GROUPS
-        try:
-            groups = [int(line) for line in listing.read_text().split() if line.isdigit()]
-        except OSError:
-            return
-        token = f"preflight {self.dir}"
-        for pgid in groups:
-            if is_our_group(pgid, token):
-                kill_group(pgid)
-        listing.unlink(missing_ok=True)
+    def _preflight(self) -> Preflight:
+        if self._preflight_runner is None:
+            self._preflight_runner = Preflight(self.folder, self._commands(), len(self.slot_envs))
+        return self._preflight_runner
 
     # -- tests ---------------------------------------------------------------------------
-    def _scratch_dir(self, n: int) -> Path:
-        return self.dir / "tests" / f".preflight-{n}"
-
-    def _snapshot_hashes(self) -> dict[str, str]:
-        """What every file of a test's snapshot must hash to: the journal's text for
-        editable files, the scaffold's for fixed ones."""
-        initial = self._initial_files()
-        return {
-            f.path: sha256_text(self.state.files[f.path].text) if f.path in self.state.files else initial[f.path]["sha256"]
-            for f in self.task.files
-        }
-
-    @staticmethod
-    def _snapshot_differences(run_dir: Path, expected: dict[str, str]) -> list[str]:
-        problems = []
-        for path, digest in expected.items():
-            try:
-                text = (run_dir / path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(f"{path} is missing or unreadable ({exc.__class__.__name__})")
-                continue
-            if sha256_text(text) != digest:
-                problems.append(f"{path} was modified")
-        return problems
-
     def snapshot_problem(self, key: RunKey) -> str | None:
         """Why the snapshot key runs on differs from what was tested (None: it is intact)."""
         record = self.state.tests[key.n - 1]
-        run_dir = self.dir / "tests" / str(key.n) / "run"
-        problems = self._snapshot_differences(run_dir, record.files)
+        problems = integrity.snapshot_differences(self.folder.run_dir(key.n), record.files)
         if problems:
             return f"test #{key.n}'s snapshot changed after the test started: {'; '.join(problems)}"
         return None
@@ -662,29 +449,30 @@ class Session:
                 raise self._active_run_refusal(active)
             if self.state.budget_left <= 0:
                 raise Refused("no tests left: all of the test budget is spent; submit one of your tests")
-            problems = self.integrity_problems() + self.compile_problems()
+            problems = integrity.integrity_problems(self.task, self.folder, self.state, self._initial_files())
+            problems += self.compile_problems()
             if problems:
                 raise Refused("the test was not started (nothing spent):\n" + "\n".join(problems))
             n = len(self.state.tests) + 1
-            test_dir = self.dir / "tests" / str(n)
+            test_dir = self.folder.test_dir(n)
             if unjournaled_start(test_dir):  # kept aside, never deleted
-                test_dir.rename(test_dir.with_name(f".unjournaled-{n}-{new_session_id()}"))
+                test_dir.rename(self.folder.unjournaled_dir(n, new_session_id()))
             if test_dir.exists():  # never replaced: a folder the journal does not know is refused on open
                 raise Refused(f"{test_dir} already exists, though the journal records {n - 1} test(s); "
                               "nothing was spent or changed")
-            scratch = self._scratch_dir(n)
-            expected = self._snapshot_hashes()
+            scratch = self.folder.scratch_dir(n)
+            expected = integrity.snapshot_hashes(self.task, self.state, self._initial_files())
             try:
                 shutil.rmtree(scratch, ignore_errors=True)
-                self._materialise(scratch)
+                integrity.write_snapshot(self.task, self.state, self.folder, scratch)
             except OSError as exc:
                 shutil.rmtree(scratch, ignore_errors=True)
                 raise storage_error(exc, scratch, "The test was not started (nothing spent)") from None
             settings = self.settings(hidden=False)
-        failures = self.preflight(scratch, settings)
+        failures = self._preflight().run(scratch, settings)
         with self._lock:
             failures += [f"the snapshot changed during the preflight: {p}"
-                         for p in self._snapshot_differences(scratch, expected)]
+                         for p in integrity.snapshot_differences(scratch, expected)]
             if failures:
                 shutil.rmtree(scratch, ignore_errors=True)
                 raise Refused("the test was not started (nothing spent):\n" + "\n".join(failures))
@@ -692,25 +480,15 @@ class Session:
             try:
                 self.record("test_started", n=n, settings=[s.label for s in settings], files=expected)
                 test_dir.mkdir(parents=True)
-                scratch.rename(test_dir / "run")
+                scratch.rename(self.folder.run_dir(n))
                 self._changed("test started")
-                return self._launch(RunKey("test", n), test_dir / "run", test_dir)
+                return self._launch(RunKey("test", n))
             finally:
                 self.committing = False
 
-    def _materialise(self, run_dir: Path) -> None:
-        """A complete copy of the workspace as the journal says it is, its files read-only."""
-        for f in self.task.files:
-            target = run_dir / f.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if f.path in self.state.files:
-                target.write_text(self.state.files[f.path].text, encoding="utf-8")
-            else:
-                shutil.copyfile(self.dir / "scaffold" / f.path, target)
-            target.chmod(0o444)
-
-    def _launch(self, key: RunKey, run_dir: Path, log_dir: Path) -> RunController:
-        record = self.state.run(key)
+    def _launch(self, key: RunKey) -> RunController:
+        """Follow a journaled run: its jobs run in the test's snapshot, whichever the phase."""
+        record, run_dir, commands = self.state.run(key), self.folder.run_dir(key.n), self._commands()
         jobs = []
         for setting in [s for s in self.settings(key.phase == "submit") if s.label in record.settings]:
             done = record.settings[setting.label]
@@ -719,22 +497,17 @@ class Session:
                     f"{setting.label} of {key} runs under the {done.runner} runner; "
                     f"open the session with --runner {done.runner} to follow it"
                 )
-            write_setting_script(run_dir, setting, self.command_for(setting))
-            job = SettingJob(
-                setting=setting,
-                launch=Launch(
-                    setting.label, self.command_for(setting), run_dir,
-                    log_path(log_dir, setting.label), exit_path(log_dir, setting.label), self.driver_env(),
-                ),
-                metrics=SettingMetrics(self.task.metrics, setting),
-                job_id=done.job_id,
-                started_wall=parse_time(done.started_at),
-            )
-            if done.status in ENDED:
-                job.outcome = JobState(done.status, done.exit_code, done.detail)
-                replay_log(job.launch.log_path, job.metrics)
-            jobs.append(job)
-        self.controller = RunController(self, key, jobs, self.runner, self.slot_envs, self._run_finished)
+            command = commands.command_for(setting)
+            write_setting_script(run_dir, setting, command)
+            launch = Launch(setting.label, command, run_dir, self.folder.log_path(key, setting.label),
+                            self.folder.exit_path(key, setting.label), commands.env())
+            jobs.append(setting_job(setting, launch, SettingMetrics(self.task.metrics, setting), done))
+        hooks = RunHooks(
+            record=self.record, emit=self.emit, budget_left=lambda: self.state.budget_left,
+            snapshot_problem=self.snapshot_problem, lines_per_event=self._widest_line_limit,
+            finished=self._run_finished,
+        )
+        self.controller = RunController(hooks, key, jobs, self.runner, self.slot_envs)
         self.controller.start()
         if record.cancel_requested:  # asked for before this process followed the run
             self.controller.cancel()
@@ -743,23 +516,13 @@ class Session:
     def _run_finished(self, key: RunKey, feedback: str) -> None:
         self.record("run_finished", phase=key.phase, n=key.n, feedback=feedback)
         record = self.state.run(key)
-        target = self.dir / ("submit" if key.phase == "submit" else f"tests/{key.n}")
+        target = self.folder.results_path(key)
         try:
-            write_json(target / "results.json", self._run_summary(record))
+            write_json(target, record.summary())
         except OSError as exc:
-            raise storage_error(exc, target / "results.json",
+            raise storage_error(exc, target,
                                 f"The result of {key} is in the journal, but its results.json was not written") from None
         self._changed("run finished")
-
-    @staticmethod
-    def _run_summary(record: RunRecord) -> dict[str, Any]:
-        return {
-            "run": str(record.key),
-            "settings": {
-                s.label: {"status": s.status, "exit_code": s.exit_code, "results": s.results, "detail": s.detail}
-                for s in record.settings.values()
-            },
-        }
 
     def test(self, timeout: float | None = None) -> str:
         """Run a whole test and return its feedback (blocking)."""
@@ -781,12 +544,7 @@ class Session:
         active = self.state.active_run()
         if active is None:
             return None
-        if active.key.phase == "submit":
-            run_dir, log_dir = self.dir / "tests" / str(active.key.n) / "run", self.dir / "submit"
-        else:
-            run_dir = self.dir / "tests" / str(active.key.n) / "run"
-            log_dir = run_dir.parent
-        return self._launch(active.key, run_dir, log_dir)
+        return self._launch(active.key)
 
     # -- submission -------------------------------------------------------------------------
     def start_submit(self, n: int) -> RunController:
@@ -801,13 +559,13 @@ class Session:
                     f"there is no test #{n} to submit; "
                     + (f"choose 1..{tested}" if tested else "run a test first")
                 )
-            run_dir = self.dir / "tests" / str(n) / "run"
+            run_dir = self.folder.run_dir(n)
             problem = self.snapshot_problem(RunKey("test", n))
             if problem:
                 raise Refused(f"{problem}; it cannot be submitted (nothing was changed)")
             hidden = self.settings(hidden=True)
             record_submit_flags(self, n, run_dir)
-        failures = self.preflight(run_dir, hidden)
+        failures = self._preflight().run(run_dir, hidden)
         with self._lock:
             problem = self.snapshot_problem(RunKey("test", n))
             if failures or problem:
@@ -815,9 +573,9 @@ class Session:
             self.committing = True
             try:
                 self.record("submit_started", n=n, settings=[s.label for s in hidden])
-                (self.dir / "submit").mkdir(exist_ok=True)
+                self.folder.submit.mkdir(exist_ok=True)
                 self._changed("submit started")
-                return self._launch(RunKey("submit", n), run_dir, self.dir / "submit")
+                return self._launch(RunKey("submit", n))
             finally:
                 self.committing = False
 
@@ -834,18 +592,3 @@ class Session:
         return {**self.state.tests[sub.key.n - 1].results(), **sub.results()}
 
 
-def _lock_folder(directory: Path) -> int:
-    """Hold the session folder's kernel lock (flock on the folder itself): one writer at a time."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
-        raise Refused(f"{directory} does not exist: there is no session there") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise Refused(
-            f"session {directory.name} is open in another mlsbench-tui process (the app, or a test "
-            "being followed); close that one first. `session status` works meanwhile"
-        ) from None
-    return fd

@@ -1,6 +1,6 @@
-"""The MLSBENCH_* environment variables, checked at start with a clear message each.
+"""The settings (MLSBENCH_* variables and the settings file), checked at start with a clear message each.
 
-A bad value is reported before anything runs, naming the variable, what it
+A bad value is reported before anything runs, naming where it was set, what it
 holds and what it should hold, instead of surfacing later as a strange failure
 (a device list in CUDA_VISIBLE_DEVICES, a test that cannot start its Python).
 """
@@ -12,48 +12,46 @@ import shutil
 from pathlib import Path
 
 from sessions.errors import Refused
-from sessions.runners import NICE_ENV, RunnerConfigError, local_job_nice
-from sessions.slots import SLOTS_ENV, parse_slots
+from sessions.runners import RunnerConfigError, local_job_nice
+from sessions.settings import BY_KEY, Settings, current_settings, read_settings
+from sessions.slots import parse_slots
 
-FOLDER_VARS = {
-    "MLSBENCH_SESSIONS": "where sessions are kept",
-    "MLSBENCH_DATA": "where datasets live",
-    "XDG_DATA_HOME": "the base of the default sessions and data folders",
-}
-SEARCH_PATH_VARS = {
-    "MLSBENCH_TASKS": "extra task folders",
-    "MLSBENCH_AGENTS": "published agent conversations (files or folders)",
-}
+FOLDERS = ("sessions_dir", "data_root")  # options that name a folder
+SEARCH_PATHS = ("tasks", "agents")  # options that list files or folders
+XDG_DATA_HOME = "XDG_DATA_HOME"
 
 
 def environment_problems(environ: dict[str, str] | None = None) -> list[str]:
-    env = dict(os.environ if environ is None else environ)
-    problems = []
-    slots = env.get(SLOTS_ENV, "").strip()
-    if slots:
-        try:
-            parse_slots(slots)
-        except Refused as exc:
-            problems.append(str(exc))
-    if env.get(NICE_ENV, "").strip():
-        try:
-            local_job_nice(env[NICE_ENV])
-        except RunnerConfigError as exc:
-            problems.append(str(exc))
-    python = env.get("MLSBENCH_PYTHON", "")
+    """What is wrong with the settings of `environ` (default: this process's), one message each."""
+    settings = current_settings() if environ is None else read_settings(dict(environ))
+    problems = list(settings.problems)
+    for key, check in (("slots", parse_slots), ("job_nice", local_job_nice)):
+        if settings.text(key).strip():
+            try:
+                check(settings.text(key).strip())
+            except (Refused, RunnerConfigError) as exc:
+                problems.append(_named(settings, key, str(exc)))
+    python = settings.python
     if python and shutil.which(python) is None:
-        problems.append(f"MLSBENCH_PYTHON={python!r}: no such executable; give the Python that runs the "
-                        "training drivers (one with torch), or unset it to use this one")
-    for name, meaning in FOLDER_VARS.items():
-        value = env.get(name, "")
+        problems.append(f"{settings.source('python')}={python!r}: no such executable; give the Python that runs "
+                        "the training drivers (one with torch), or unset it to use this one")
+    folders = [(settings.source(k), settings.text(k), BY_KEY[k].meaning) for k in FOLDERS]
+    folders.append((XDG_DATA_HOME, settings.system.get(XDG_DATA_HOME, ""),
+                    "the base of the default sessions and data folders"))
+    for where, value, meaning in folders:
         if value and Path(value).expanduser().exists() and not Path(value).expanduser().is_dir():
-            problems.append(f"{name}={value!r} ({meaning}) is a file, not a folder")
-    for name, meaning in SEARCH_PATH_VARS.items():
-        for part in filter(None, env.get(name, "").split(os.pathsep)):
-            if not Path(part).expanduser().exists():
-                problems.append(f"{name} names {part!r} ({meaning}), which does not exist; "
-                                f"separate several with {os.pathsep!r}")
-    config = env.get("MLSBENCH_SLURM_CONFIG", "")
+            problems.append(f"{where}={value!r} ({meaning}) is a file, not a folder")
+    for key in SEARCH_PATHS:
+        for path in settings.paths(key):
+            if not path.exists():
+                problems.append(f"{settings.source(key)} names {str(path)!r} ({BY_KEY[key].meaning}), which does "
+                                f"not exist; separate several with {os.pathsep!r}")
+    config = settings.text("slurm_config")
     if config and not Path(config).expanduser().is_file():
-        problems.append(f"MLSBENCH_SLURM_CONFIG={config!r}: no such file (the Slurm runner's TOML config)")
+        problems.append(f"{settings.source('slurm_config')}={config!r}: no such file (the Slurm runner's TOML config)")
     return problems
+
+
+def _named(settings: Settings, key: str, message: str) -> str:
+    """A check's message names the variable; say the settings file where that set it."""
+    return message.replace(f"{BY_KEY[key].env}=", f"{settings.source(key)}=", 1)

@@ -6,7 +6,7 @@ UI must hand them over to its own thread (Textual: post_message).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # A setting's status over a test: queued -> running -> done | failed | cancelled | lost
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, LOST = "queued", "running", "done", "failed", "cancelled", "lost"
@@ -37,8 +37,9 @@ class SettingStatus:
 class LogLines:
     """A batch of log lines, with the metrics lines among them parsed.
 
-    `skipped` lines came before `lines` and were not delivered (the session's
-    `lines_per_event` limit); they are in the log file, and their metrics are in `metrics`.
+    `skipped` lines came before `lines` and were not delivered (the subscriber's
+    `lines_per_event`, given to `Session.subscribe`); they are in the log file,
+    and their metrics are in `metrics`.
     """
 
     run: RunKey
@@ -46,6 +47,13 @@ class LogLines:
     lines: list[str]
     metrics: list[dict[str, float]] = field(default_factory=list)
     skipped: int = 0
+
+    def last(self, limit: int | None) -> LogLines:
+        """This batch cut to its last `limit` lines, the rest counted as skipped (None: all)."""
+        if limit is None or len(self.lines) <= limit:
+            return self
+        cut = len(self.lines) - limit
+        return replace(self, lines=self.lines[cut:], skipped=self.skipped + cut)
 
 
 @dataclass(frozen=True)

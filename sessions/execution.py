@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
 from sessions.errors import Refused
 from sessions.events import (
@@ -39,13 +39,24 @@ from sessions.events import (
 from sessions.feedback import TAIL_LINES, run_feedback, setting_block
 from sessions.metrics import BYTE_NEEDLES, SettingMetrics
 from sessions.runner import JobState, Launch, Runner, read_exit_file
+from sessions.state import SettingRecord
 from sessions.tail import CHUNK, LogTailer, last_lines, lines_containing, read_log_tail, split_lines
 from tasks.spec import Setting
 
 BATCH_PAUSE = 0.05  # seconds between reads of a streaming log: lines arrive in batches, ~20 a second
 
-if TYPE_CHECKING:
-    from sessions.engine import Session
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """All a run controller may do to its session: the narrow loop between the two."""
+
+    record: Callable[..., None]  # journal an entry: record(type, **data)
+    emit: Callable[[Any], None]  # tell the subscribers
+    budget_left: Callable[[], int]  # for the feedback's "N tests left"
+    snapshot_problem: Callable[[RunKey], str | None]  # checked before each setting starts
+    lines_per_event: Callable[[], int | None]  # the most log lines any subscriber takes at once
+    finished: Callable[[RunKey, str], None]  # journal the run's feedback and write its results
 
 
 @dataclass
@@ -56,6 +67,15 @@ class SettingJob:
     job_id: str | None = None
     started_wall: float | None = None
     outcome: JobState | None = None
+
+
+def setting_job(setting: Setting, launch: Launch, metrics: SettingMetrics, done: SettingRecord) -> SettingJob:
+    """A setting's job as the journal left it; a finished one gets its outcome and its log's metrics back."""
+    job = SettingJob(setting, launch, metrics, job_id=done.job_id, started_wall=parse_time(done.started_at))
+    if done.status in ENDED:
+        job.outcome = JobState(done.status, done.exit_code, done.detail)
+        replay_log(launch.log_path, metrics)
+    return job
 
 
 def script_name(setting: Setting) -> str:
@@ -71,29 +91,19 @@ def write_setting_script(run_dir: Path, setting: Setting, command: str) -> Path:
     return path
 
 
-def log_path(log_dir: Path, label: str) -> Path:
-    return log_dir / f"{label}.log"
-
-
-def exit_path(log_dir: Path, label: str) -> Path:
-    return log_dir / f"{label}.exit"
-
-
 class RunController:
     def __init__(
         self,
-        session: Session,
+        hooks: RunHooks,
         key: RunKey,
         jobs: list[SettingJob],
         runner: Runner,
         slot_envs: list[dict[str, str]],
-        on_finished: Callable[[RunKey, str], None],
     ):
-        self.session, self.key, self.runner = session, key, runner
+        self.hooks, self.key, self.runner = hooks, key, runner
         self.jobs = {job.setting.label: job for job in jobs}
         self._queue = deque(job for job in jobs if job.outcome is None)
         self._slot_envs = slot_envs
-        self._on_finished = on_finished
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._stop = threading.Event()  # detach: leave jobs running
@@ -169,7 +179,7 @@ class RunController:
 
     def _follow(self, job: SettingJob, slot_env: dict[str, str]) -> None:
         if job.job_id is None:
-            problem = self.session.snapshot_problem(self.key)
+            problem = self.hooks.snapshot_problem(self.key)
             if problem is not None:  # changed since the test started: never run it
                 self._end(job, JobState(FAILED, detail=problem))
                 return
@@ -177,11 +187,11 @@ class RunController:
             launch.env.update(slot_env)
             job.job_id = self.runner.start(launch)
             job.started_wall = time.time()
-            self.session.record(
+            self.hooks.record(
                 "setting_started", phase=self.key.phase, n=self.key.n, label=job.setting.label,
                 job_id=job.job_id, runner=self.runner.name,
             )
-        self.session.emit(SettingStatus(self.key, job.setting.label, RUNNING))
+        self.hooks.emit(SettingStatus(self.key, job.setting.label, RUNNING))
         tailer = LogTailer(job.launch.log_path)
         last_progress: tuple[float, float] | None = None
         while not self._stop.is_set():
@@ -200,7 +210,7 @@ class RunController:
                 self._end(job, state)
                 return
             if state.status == QUEUED:
-                self.session.emit(SettingStatus(self.key, job.setting.label, QUEUED, detail=state.detail))
+                self.hooks.emit(SettingStatus(self.key, job.setting.label, QUEUED, detail=state.detail))
             self.runner.idle(job.launch)
 
     def _block_lines(self, job: SettingJob, block: bytes, last_progress):
@@ -210,14 +220,14 @@ class RunController:
             result = job.metrics.feed(line)
             if result is not None and result.kind == "train":
                 parsed.append({k: v.number for k, v in result.values.items()})
-        limit = self.session.lines_per_event
+        limit = self.hooks.lines_per_event()
         lines, skipped = (split_lines(block), 0) if limit is None else last_lines(block, limit)
         label = job.setting.label
-        self.session.emit(LogLines(self.key, label, lines, parsed, skipped))
+        self.hooks.emit(LogLines(self.key, label, lines, parsed, skipped))
         progress = job.metrics.progress()
         if progress is not None and progress != last_progress:
             done, total = progress
-            self.session.emit(Progress(self.key, label, done, total, job.metrics.plan_unit or "", self._eta(job, done, total)))
+            self.hooks.emit(Progress(self.key, label, done, total, job.metrics.plan_unit or "", self._eta(job, done, total)))
         return progress
 
     @staticmethod
@@ -230,24 +240,24 @@ class RunController:
     def _end(self, job: SettingJob, state: JobState) -> None:
         job.outcome = state
         results = {name: v.text for name, v in job.metrics.results().items()} if state.status == DONE else {}
-        self.session.record(
+        self.hooks.record(
             "setting_finished", phase=self.key.phase, n=self.key.n, label=job.setting.label,
             status=state.status, exit_code=state.exit_code, results=results, detail=state.detail,
         )
-        self.session.emit(SettingStatus(self.key, job.setting.label, state.status, state.exit_code, state.detail))
+        self.hooks.emit(SettingStatus(self.key, job.setting.label, state.status, state.exit_code, state.detail))
 
     def _join(self) -> None:
         for thread in list(self._workers):
             thread.join()
         if self.error is None and not self._stop.is_set():
             blocks = [self._block(job) for job in self.jobs.values()]
-            feedback = run_feedback(self.key, self.session.state.budget_left, blocks)
+            feedback = run_feedback(self.key, self.hooks.budget_left(), blocks)
             try:
-                self._on_finished(self.key, feedback)
+                self.hooks.finished(self.key, feedback)
             except Exception as exc:  # noqa: BLE001 - as in _guarded
                 self.error = _reason(exc)
             else:
-                self.session.emit(RunFinished(self.key, feedback))
+                self.hooks.emit(RunFinished(self.key, feedback))
         if self.error is not None or not self._stop.is_set():  # a detach leaves it unfinished
             self.finished.set()
 

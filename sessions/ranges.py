@@ -126,3 +126,11 @@ def _find(haystack: list[str], needle: list[str], lo: int, hi: int) -> int | Non
         if haystack[i : i + len(needle)] == needle:
             return i
     return None
+
+
+def range_around(ranges: tuple[LineRange, ...], line: int) -> str:
+    """The range holding `line` (or all of them, when none does), as an edit's message names it."""
+    for r in ranges:
+        if r.start <= line <= max(r.end, r.start):
+            return str(r)
+    return describe(list(ranges))

@@ -7,19 +7,19 @@ written as "0,0,1,1" to let small settings share a device).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 
 from sessions.errors import Refused
+from sessions.settings import BY_KEY, current_settings
 
-SLOTS_ENV = "MLSBENCH_SLOTS"
+SLOTS_ENV = BY_KEY["slots"].env
 DEVICE_ID = re.compile(r"^(\d+|(GPU|MIG)-[0-9A-Za-z/-]+)$")  # what CUDA_VISIBLE_DEVICES takes
 
 
 def _gpu_ids() -> list[str]:
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    visible = current_settings().cuda_visible_devices
     if visible is not None:
         return [d.strip() for d in visible.split(",") if d.strip() and d.strip() != "-1"]
     if shutil.which("nvidia-smi") is None:
@@ -37,7 +37,7 @@ def cuda_available() -> bool:
 
 def detect_slots(spec: str | None = None) -> list[dict[str, str]]:
     """One environment overlay per slot."""
-    spec = spec if spec is not None else os.environ.get(SLOTS_ENV)
+    spec = spec if spec is not None else current_settings().slots
     if spec and spec.strip():
         return parse_slots(spec.strip())
     gpus = _gpu_ids()

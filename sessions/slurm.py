@@ -10,7 +10,6 @@ queue). The job id is journaled, so a restarted app re-attaches by id.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -213,11 +212,3 @@ def _exit_code(slurm_exit: str) -> int:
     if signal.isdigit() and int(signal):
         return 128 + int(signal)
     return 1
-
-
-def default_config_path() -> Path:
-    env = os.environ.get("MLSBENCH_SLURM_CONFIG")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "mlsbench-tui" / "slurm.toml"

@@ -83,6 +83,16 @@ class RunRecord:
     def unfinished(self) -> list[SettingRecord]:
         return [s for s in self.settings.values() if s.status not in ENDED]
 
+    def summary(self) -> dict[str, Any]:
+        """What the run's results.json holds."""
+        return {
+            "run": str(self.key),
+            "settings": {
+                s.label: {"status": s.status, "exit_code": s.exit_code, "results": s.results, "detail": s.detail}
+                for s in self.settings.values()
+            },
+        }
+
 
 @dataclass
 class SessionState:

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sessions.folder import SessionFolder
 from sessions.journal import JournalCorrupt, journal_identity, read_journal
 from sessions.state import ReplayMismatch, SessionState
-
-JOURNAL = "journal.jsonl"
-
-
-def default_sessions_dir() -> Path:
-    env = os.environ.get("MLSBENCH_SESSIONS")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "mlsbench-tui" / "sessions"
-
-
-def default_data_root() -> Path:
-    env = os.environ.get("MLSBENCH_DATA")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "mlsbench-tui" / "data"
-
 
 def new_session_id() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
@@ -77,7 +58,7 @@ def copy_of(session_dir: Path, meta: dict, identity: str) -> str | None:
     if not begun_in or Path(begun_in) == session_dir.resolve():
         return None
     try:
-        original = journal_identity(Path(begun_in) / JOURNAL)
+        original = journal_identity(SessionFolder(Path(begun_in)).journal)
     except OSError:
         return None
     return meta.get("session_id", Path(begun_in).name) if original == identity else None
@@ -91,18 +72,19 @@ def unjournaled_start(test_dir: Path) -> bool:
 
 def folder_problem(session_dir: Path, state: SessionState) -> str | None:
     """A run folder the journal does not know: the journal was cut or replaced."""
-    tests_dir = session_dir / "tests"
+    folder = SessionFolder(session_dir)
+    tests_dir = folder.tests
     numbered = sorted(int(p.name) for p in tests_dir.iterdir() if p.name.isdigit()) if tests_dir.is_dir() else []
-    unknown = [n for n in numbered if n > len(state.tests) and not unjournaled_start(tests_dir / str(n))]
+    unknown = [n for n in numbered if n > len(state.tests) and not unjournaled_start(folder.test_dir(n))]
     if unknown:
         return (
-            f"{tests_dir / str(unknown[0])} exists but the journal records {len(state.tests)} test(s): "
+            f"{folder.test_dir(unknown[0])} exists but the journal records {len(state.tests)} test(s): "
             "the journal is shorter than the test folders imply (cut or replaced?). Nothing was "
             "changed; restore journal.jsonl from a backup"
         )
-    if (session_dir / "submit").is_dir() and state.submission is None:
+    if folder.submit.is_dir() and state.submission is None:
         return (
-            f"{session_dir / 'submit'} exists but the journal records no submission (cut or replaced?). "
+            f"{folder.submit} exists but the journal records no submission (cut or replaced?). "
             "Nothing was changed; restore journal.jsonl from a backup"
         )
     return None
@@ -111,8 +93,8 @@ def folder_problem(session_dir: Path, state: SessionState) -> str | None:
 def summarize(session_dir: Path) -> SessionSummary:
     state = SessionState()
     try:
-        entries, _, _, _ = read_journal(session_dir / JOURNAL)
-        identity = journal_identity(session_dir / JOURNAL) or ""
+        entries, _, _, _ = read_journal(SessionFolder(session_dir).journal)
+        identity = journal_identity(SessionFolder(session_dir).journal) or ""
         for entry in entries:
             state.apply(entry.type, entry.data, entry.time)
     except (OSError, JournalCorrupt, ReplayMismatch) as exc:
@@ -147,7 +129,7 @@ def list_sessions(sessions_dir: Path, task_id: str | None = None) -> list[Sessio
     found = []
     for task_dir in task_dirs:
         if task_dir.is_dir():
-            found.extend(summarize(d) for d in sorted(task_dir.iterdir()) if (d / JOURNAL).is_file())
+            found.extend(summarize(d) for d in sorted(task_dir.iterdir()) if SessionFolder(d).journal.is_file())
     return sorted(found, key=lambda s: s.id)
 
 

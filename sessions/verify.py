@@ -25,18 +25,17 @@ from sessions.archive import (
     file_sha256,
     final_results,
     open_archive,
-    run_dir_name,
     session_identity,
 )
 from sessions.events import DONE, ENDED
-from sessions.execution import exit_path, log_path, replay_log
+from sessions.execution import replay_log
+from sessions.folder import JOURNAL, SessionFolder
 from sessions.flags import Flag, snapshot_flags
 from sessions.journal import Entry, JournalCorrupt, read_journal
 from sessions.metrics import SettingMetrics
 from sessions.ranges import EditRefused, fixed_segments
 from sessions.runner import read_exit_file
 from sessions.state import FileState, ReplayMismatch, RunRecord, SessionState, sha256_text
-from sessions.store import JOURNAL
 from tasks import Catalog, TaskSpecError, UnknownTask
 from tasks.spec import Setting, TaskSpec
 
@@ -94,6 +93,7 @@ class _Checker:
     def __init__(self, archive: Archive, catalog: Catalog, verdict: Verdict):
         self.archive, self.catalog, self.verdict = archive, catalog, verdict
         self.root = archive.root
+        self.folder = SessionFolder(archive.root)  # an extracted archive has a session folder's layout
         self.problems: dict[str, list[str]] = {name: [] for name, _ in CHECKS}
         self.entries: list[Entry] = []
         self.task: TaskSpec | None = None
@@ -149,7 +149,7 @@ class _Checker:
                 self.fail("archive", f"{name} differs from the hash its manifest lists (changed after export)")
 
     def read_chain(self) -> None:
-        path = self.root / JOURNAL
+        path = self.folder.journal
         try:
             self.entries, _, _, torn = read_journal(path)
         except FileNotFoundError:
@@ -261,7 +261,7 @@ class _Checker:
             self.fail("budget", f"the session's budget is {meta.get('test_budget')}, the task's is {self.task.test_budget}")
         if len(self.state.tests) > self.task.test_budget:
             self.fail("budget", f"{len(self.state.tests)} tests were started; the budget is {self.task.test_budget}")
-        tests_dir = self.root / "tests"
+        tests_dir = self.folder.tests
         folders = sorted(p.name for p in tests_dir.iterdir()) if tests_dir.is_dir() else []
         journaled = {str(r.key.n) for r in self.state.tests}
         for name in folders:
@@ -270,7 +270,7 @@ class _Checker:
 
     def check_snapshots(self) -> None:
         for record in self.state.tests:
-            run_dir = self.root / "tests" / str(record.key.n) / "run"
+            run_dir = self.folder.run_dir(record.key.n)
             for path, text in self.scaffold.items():
                 expected = record.files.get(path) or sha256_text(text)
                 target = run_dir / path
@@ -296,8 +296,7 @@ class _Checker:
         settings = self.settings()
         runs = [*self.state.tests, *([self.state.submission] if self.state.submission else [])]
         for record in runs:
-            folder = self.root / run_dir_name(record)
-            stored = self.stored_results(folder, record)
+            stored = self.stored_results(self.folder.results_path(record.key), record)
             for label, setting_record in record.settings.items():
                 where = f"{record.key} {label}"
                 if setting_record.status not in ENDED:
@@ -305,14 +304,14 @@ class _Checker:
                     continue
                 if stored is not None and stored.get(label) != setting_record.results:
                     self.fail("results", f"{where}: results.json says {stored.get(label)}, the journal {setting_record.results}")
-                code = read_exit_file(exit_path(folder, label))
+                code = read_exit_file(self.folder.exit_path(record.key, label))
                 if setting_record.exit_code is not None and code != setting_record.exit_code:
                     self.fail("results", f"{where}: the exit file says {code}, the journal {setting_record.exit_code}")
                 if setting_record.status != DONE:
                     if setting_record.results:
                         self.fail("results", f"{where} {setting_record.status} yet has results")
                     continue
-                log = log_path(folder, label)
+                log = self.folder.log_path(record.key, label)
                 if not log.is_file():
                     self.fail("results", f"{where}: its log is missing")
                     continue
@@ -322,16 +321,20 @@ class _Checker:
                 if implied != setting_record.results:
                     self.fail("results", f"{where}: the log implies {implied}, the journal records {setting_record.results}")
 
-    def stored_results(self, folder: Path, record: RunRecord) -> dict[str, dict] | None:
+    def named(self, path: Path) -> str:
+        """A file of the archive as its manifest names it."""
+        return self.folder.relative(path)
+
+    def stored_results(self, path: Path, record: RunRecord) -> dict[str, dict] | None:
         try:
-            raw = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+            raw = json.loads(path.read_text(encoding="utf-8"))
             return {label: s.get("results") for label, s in raw["settings"].items()}
         except FileNotFoundError:
             if record.finished:
-                self.fail("results", f"{record.key} finished but {run_dir_name(record)}/results.json is missing")
+                self.fail("results", f"{record.key} finished but {self.named(path)} is missing")
             return None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            self.fail("results", f"{run_dir_name(record)}/results.json cannot be read ({exc})")
+            self.fail("results", f"{self.named(path)} cannot be read ({exc})")
             return None
 
     def check_manifest_claims(self) -> None:
@@ -356,7 +359,7 @@ class _Checker:
         initial = {
             f.path: FileState.from_text(self.scaffold[f.path], f.editable) for f in self.task.files if f.editable
         }
-        return snapshot_flags(self.root / "tests" / str(submission.key.n) / "run", initial)
+        return snapshot_flags(self.folder.run_dir(submission.key.n), initial)
 
 
 def verify_archive(path: Path, catalog: Catalog) -> Verdict:

@@ -1,8 +1,8 @@
-"""Finding task folders: the built-in ones plus --tasks-dir and MLSBENCH_TASKS."""
+"""Finding task folders: the built-in ones plus the folders the caller names
+(the settings' MLSBENCH_TASKS, then --tasks-dir)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -10,7 +10,6 @@ from typing import Iterable
 from tasks.spec import TaskSpec, TaskSpecError, load_task
 
 BUILTIN_DIR = Path(__file__).resolve().parent
-ENV_VAR = "MLSBENCH_TASKS"
 
 
 class UnknownTask(KeyError):
@@ -27,8 +26,7 @@ class CatalogEntry:
 
 def search_dirs(extra: Iterable[Path] = ()) -> list[Path]:
     """Built-in tasks first; later folders override a task id of earlier ones."""
-    env = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
-    return [BUILTIN_DIR, *env, *(Path(p) for p in extra)]
+    return [BUILTIN_DIR, *(Path(p) for p in extra)]
 
 
 def _task_folders(root: Path) -> list[Path]:

@@ -26,9 +26,10 @@ from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
 from sessions.leaderboard import board_lines, build_board, final_table_lines, sort_rows
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
+from sessions.settings import current_settings
 from sessions.slots import cuda_available
 from sessions.state import ReplayMismatch
-from sessions.store import default_sessions_dir, find_session, list_sessions
+from sessions.store import find_session, list_sessions
 from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
@@ -144,14 +145,14 @@ def absolute_paths(args: argparse.Namespace) -> None:
 def check_environment() -> None:
     problems = environment_problems()
     if problems:
-        raise CliError("the environment is not usable:\n  " + "\n  ".join(problems))
+        raise CliError("the settings are not usable (environment or settings file):\n  " + "\n  ".join(problems))
 
 
 class Context:
     def __init__(self, args: argparse.Namespace):
         absolute_paths(args)
         self.args = args
-        self.catalog = Catalog(args.tasks_dir)
+        self.catalog = Catalog([*current_settings().task_dirs, *args.tasks_dir])
         self._runner = None
 
     @property
@@ -168,7 +169,7 @@ class Context:
             shared = runner_sessions_dir(self.runner)
             if shared:
                 return shared
-        return default_sessions_dir()
+        return current_settings().sessions_dir
 
     def task(self, task_id: str | None) -> TaskSpec:
         if not task_id:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
-from sessions.execution import log_path
 from sessions.leaderboard import Row, format_value, published_rows
 from sessions.metrics import parse_line
 from sessions.ranges import fixed_segments, match_ranges
@@ -76,12 +75,8 @@ def status_text(status: str, exit_code: int | None = None, detail: str = "") -> 
 
 
 # -- runs, logs and curves ----------------------------------------------------------------
-def run_log_dir(session: Session, key: RunKey) -> Path:
-    return session.dir / ("submit" if key.phase == "submit" else f"tests/{key.n}")
-
-
 def run_log_path(session: Session, key: RunKey, label: str) -> Path:
-    return log_path(run_log_dir(session, key), label)
+    return session.folder.log_path(key, label)
 
 
 def read_curves(path: Path, max_points: int = 4000) -> list[dict[str, float]]:
@@ -278,14 +273,14 @@ def run_state_word(record: RunRecord) -> str:
 
 def snapshot_text(session: Session, n: int, path: str) -> str | None:
     try:
-        return (session.dir / "tests" / str(n) / "run" / path).read_text(encoding="utf-8")
+        return (session.folder.run_dir(n) / path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
 
 def scaffold_text(session: Session, path: str) -> str | None:
     try:
-        return (session.dir / "scaffold" / path).read_text(encoding="utf-8")
+        return session.folder.scaffold_file(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -76,9 +76,10 @@ class ReplayApp(App):
             try:
                 catalog = self.catalog
                 if catalog is None:
+                    from sessions.settings import current_settings
                     from tasks import Catalog
 
-                    catalog = self.catalog = Catalog()
+                    catalog = self.catalog = Catalog(current_settings().task_dirs)
                 self._task_cache[task_id] = catalog.get(task_id)
             except Exception:  # unknown task, a broken spec, no catalog: no baselines
                 self._task_cache[task_id] = None

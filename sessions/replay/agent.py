@@ -20,6 +20,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sessions.ranges import EditRefused, content_lines
+from sessions.replay.conversation import (
+    AgentMessage,
+    Conversation,
+    Snapshot,
+    classify_result,
+    int_arg,
+    reattach_late_results,
+    short_arg,
+    tool_kind,
+)
+from sessions.replay.file_clues import (
+    RANGE_AFTER,
+    REPLACED,
+    norm_name,
+    prompt_listing,
+    ranges_from_prompt,
+    ranges_from_result,
+)
 from sessions.replay.model import (
     UNKNOWN,
     EditStep,
@@ -42,91 +60,8 @@ from tasks.spec import LineRange, TaskSpec
 
 PLACEHOLDER = "⋯"
 
-EDIT_TOOLS = {"edit", "edit_file", "replace", "replace_lines", "str_replace"}
-TEST_TOOLS = {"test", "run_test", "run_tests"}
-UNDO_TOOLS = {"undo", "undo_edit"}
-SUBMIT_TOOLS = {"submit", "submit_result"}
-
-REPLACED = re.compile(r"Replaced lines (\d+)\s*\.\.\s*(\d+) with (\d+) line")
-RANGE_AFTER = re.compile(r"Editable range:\s*(\d+)\s*[–-]\s*(\d+)")
-TOTAL = re.compile(r"total:\s*(\d+) lines")
-EDITABLE_HEADER = re.compile(r"(\S+)\s*\[EDITABLE\s*[—–-]+\s*lines?\s*(\d+)\s*[–-]\s*(\d+)")
-LISTING_LINE = re.compile(r"^\s*(\d+): ?(.*)$")
 TASK_LINE = re.compile(r"^\s*(?:#+\s*)?Task:\s*(\S+)", re.M)  # "Task: id" or a heading "# Task: id"
 ERROR_RESULT = re.compile(r"^\s*ERROR\b")
-
-
-@dataclass
-class AgentMessage:
-    role: str  # user | assistant | tool_result
-    step: int | None = None
-    text: str = ""  # user content, assistant text, or the tool's result
-    thinking: str = ""
-    tool: str | None = None
-    tool_input: dict[str, Any] | None = None
-    input_truncated: bool = False  # the tool input was cut (its last string value is partial)
-    truncated: bool = False  # the text was cut
-    time: str | None = None
-    new_run: bool = False  # the source says a new run begins here
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Snapshot:
-    step: int | None
-    filename: str
-    content: str
-    original_name: str | None = None
-    run: int = 1
-
-
-@dataclass
-class Conversation:
-    source: str  # agent-json | agent-text
-    path: str
-    task_id: str | None = None
-    model: str | None = None
-    total_steps: int | None = None
-    messages: list[AgentMessage] = field(default_factory=list)
-    snapshots: list[Snapshot] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-def classify_result(text: str) -> str | None:
-    """Which tool a result text came from, when it says so."""
-    head = text.lstrip()[:300]
-    if head.startswith("OK: Replaced") or head.startswith("OK: Inserted") or head.startswith("OK: Deleted"):
-        return "edit"
-    if head.startswith("Undo complete") or head.startswith("Nothing to undo"):
-        return "undo"
-    if head.startswith("[submit]"):
-        return "submit"
-    if head.startswith("[Test #"):
-        return "test"
-    return None
-
-
-def tool_kind(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().lower()
-    for kind, names in (("edit", EDIT_TOOLS), ("test", TEST_TOOLS), ("undo", UNDO_TOOLS), ("submit", SUBMIT_TOOLS)):
-        if name in names:
-            return kind
-    return None
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _norm(name: str) -> str:
-    return name.strip().strip("/").replace("\\", "/")
 
 
 @dataclass
@@ -315,7 +250,7 @@ class AgentReplayBuilder:
     def _other(self, call: AgentMessage, result: str | None) -> None:
         parts = []
         if call.tool_input:
-            parts.append("input: " + ", ".join(f"{k}={_short(v)}" for k, v in call.tool_input.items()))
+            parts.append("input: " + ", ".join(f"{k}={short_arg(v)}" for k, v in call.tool_input.items()))
         if result is not None:
             parts.append(result)
         self.add(TextStep(role="tool", title=call.tool or "tool", text="\n".join(parts)), call)
@@ -325,10 +260,10 @@ class AgentReplayBuilder:
         data = call.tool_input or {}
         filename = str(data.get("filename") or data.get("file") or data.get("path") or "")
         op = str(data.get("op") or "replace").lower()
-        start, end = _int(data.get("start_line", data.get("start"))), _int(data.get("end_line", data.get("end")))
+        start, end = int_arg(data.get("start_line", data.get("start"))), int_arg(data.get("end_line", data.get("end")))
         content = data.get("content", data.get("new_content", ""))
         content = content if isinstance(content, str) else str(content)
-        after_line = _int(data.get("after_line"))
+        after_line = int_arg(data.get("after_line"))
         if op in ("insert", "insert_after") and end is None and (start is not None or after_line is not None):
             line = after_line if after_line is not None else start
             start, end = line + 1, line  # type: ignore[operator]
@@ -340,7 +275,7 @@ class AgentReplayBuilder:
         if result is None and not unreadable:
             step.notes.append("no result recorded for this edit")
         if unreadable or (result is not None and not result.lstrip().startswith("OK")):
-            self._refused_edit(step, call, filename, f"the call's arguments were not readable ({_short(data['error'], 120)})"
+            self._refused_edit(step, call, filename, f"the call's arguments were not readable ({short_arg(data['error'], 120)})"
                                if unreadable else "refused: " + _first_line(result or ""))
             return
         if op == "create":
@@ -448,7 +383,7 @@ class AgentReplayBuilder:
     # -- the files' starting points -------------------------------------------------------------
     def _resolve(self, filename: str) -> tuple[str, Any]:
         """The workspace path for an agent's filename, and the task file if known."""
-        name = _norm(filename)
+        name = norm_name(filename)
         if self.task is not None:
             for f in self.task.files:
                 if f.path == name:
@@ -485,12 +420,12 @@ class AgentReplayBuilder:
         else:
             reasons.append(f"{path} is not a file of task {self.task.id}")
         if ranges is None:
-            ranges = self._ranges_from_prompt(path, filename) or self._ranges_from_result(result)
+            ranges = ranges_from_prompt(self.prompt, path, filename) or ranges_from_result(result)
         snap = self._initial_snapshot(path, filename)
         if snap is not None and ranges:
             self.scaffold_notes[path] = f"{path}: edits re-applied to the export's first snapshot of the file (step {snap.step})"
             return _Tracked(path, FileState.from_text(snap.content, ranges), True, "")
-        listing = self._listing(path, filename, result)
+        listing = prompt_listing(self.prompt, path, filename, result)
         if listing is not None and ranges:
             self.scaffold_notes[path] = f"{path}: edits re-applied to the file as the task prompt lists it"
             return _Tracked(path, FileState.from_text(listing, ranges), True, "")
@@ -500,65 +435,21 @@ class AgentReplayBuilder:
         self.scaffold_notes.setdefault(path, f"{path}: edits not re-applied ({why}); they show the agent's text")
         return _Tracked(path, None, False, why)
 
-    def _ranges_from_prompt(self, path: str, filename: str) -> tuple[LineRange, ...] | None:
-        for m in EDITABLE_HEADER.finditer(self.prompt):
-            name = _norm(m.group(1))
-            if name in (path, _norm(filename)) or name.rsplit("/", 1)[-1] == path.rsplit("/", 1)[-1]:
-                return (LineRange(int(m.group(2)), int(m.group(3))),)
-        return None
-
-    @staticmethod
-    def _ranges_from_result(result: str | None) -> tuple[LineRange, ...] | None:
-        """The range before the first edit, from that edit's reply (range after minus the delta)."""
-        rep, after = REPLACED.search(result or ""), RANGE_AFTER.search(result or "")
-        if not rep or not after:
-            return None
-        delta = int(rep.group(3)) - (int(rep.group(2)) - int(rep.group(1)) + 1)
-        start, end = int(after.group(1)), int(after.group(2)) - delta
-        return (LineRange(start, end),) if end >= start else None
-
     def _initial_snapshot(self, path: str, filename: str) -> Snapshot | None:
-        names = {path, _norm(filename)}
+        names = {path, norm_name(filename)}
         first_edit = self.prev_step
         candidates = [
             s for s in self.conv.snapshots
-            if s.run == self.run and (_norm(s.filename) in names or _norm(s.original_name or "") in names)
+            if s.run == self.run and (norm_name(s.filename) in names or norm_name(s.original_name or "") in names)
             and (s.step is None or first_edit is None or s.step < first_edit)
         ]
         return min(candidates, key=lambda s: s.step or 0) if candidates else None
-
-    def _listing(self, path: str, filename: str, result: str | None) -> str | None:
-        """The file as the prompt lists it ("  1: ..."), if the listing is whole."""
-        for m in EDITABLE_HEADER.finditer(self.prompt):
-            name = _norm(m.group(1))
-            if name not in (path, _norm(filename)) and name.rsplit("/", 1)[-1] != path.rsplit("/", 1)[-1]:
-                continue
-            lines, expect = [], 1
-            for line in self.prompt[m.end():].split("\n")[1:]:
-                lm = LISTING_LINE.match(line)
-                if lm is None or int(lm.group(1)) != expect:
-                    if lines:
-                        break
-                    continue
-                lines.append(lm.group(2))
-                expect += 1
-            total = self._total_before(result)
-            if lines and total is not None and total == len(lines):
-                return "\n".join(lines) + "\n"
-        return None
-
-    @staticmethod
-    def _total_before(result: str | None) -> int | None:
-        rep, total = REPLACED.search(result or ""), TOTAL.search(result or "")
-        if not rep or not total:
-            return None
-        return int(total.group(1)) - int(rep.group(3)) + (int(rep.group(2)) - int(rep.group(1)) + 1)
 
     def _check_snapshot(self, step: EditStep, call: AgentMessage) -> None:
         if call.step is None or step.after is None:
             return
         for s in self.conv.snapshots:
-            if s.run == self.run and s.step == call.step and _norm(s.filename) in (step.file, _norm(step.file)):
+            if s.run == self.run and s.step == call.step and norm_name(s.filename) in (step.file, norm_name(step.file)):
                 if s.content != step.after.text:
                     step.notes.append(f"the export's snapshot of step {s.step} differs from the re-applied file")
                 return
@@ -566,7 +457,7 @@ class AgentReplayBuilder:
     # -- undo, tests, submit ------------------------------------------------------------------
     def _undo(self, call: AgentMessage, result: str | None) -> None:
         data = call.tool_input or {}
-        count = _int(data.get("n", data.get("count", 1))) or 1
+        count = int_arg(data.get("n", data.get("count", 1))) or 1
         step = UndoStep(count=count, message=result or "")
         if result is not None and not result.lstrip().startswith("Undo complete"):
             step.refused = True
@@ -592,15 +483,15 @@ class AgentReplayBuilder:
         asks_submit = "submit" in data or bool(data.get("is_final"))
         if result is not None and ERROR_RESULT.match(result):
             if asks_submit:
-                self._submit(call, result, n=_int(data.get("submit")))
+                self._submit(call, result, n=int_arg(data.get("submit")))
             else:
                 self._refused_test(call, result)
             return
         if result is not None and submit_number(result) is not None and read_test_number(result) is None:
-            self._submit(call, result, n=_int(data.get("submit")))
+            self._submit(call, result, n=int_arg(data.get("submit")))
             return
         if result is None and asks_submit:
-            self._submit(call, None, n=_int(data.get("submit")))
+            self._submit(call, None, n=int_arg(data.get("submit")))
             return
         self._run_test(call, result, asks_submit)
 
@@ -660,7 +551,7 @@ class AgentReplayBuilder:
 
     def _submit(self, call: AgentMessage, result: str | None, n: int | None = None, auto: bool = False) -> None:
         data = call.tool_input or {}
-        n = n if n is not None else _int(data.get("n"))
+        n = n if n is not None else int_arg(data.get("n"))
         step = SubmitStep(n=n, text=result or "", auto=auto, ended=self._result_time if call.time else None)
         if auto:
             step.source_step = call.step
@@ -701,40 +592,3 @@ class AgentReplayBuilder:
 def _first_line(text: str, limit: int = 160) -> str:
     line = next((line.strip() for line in text.splitlines() if line.strip()), "").rstrip(".")
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def reattach_late_results(messages: list[AgentMessage]) -> list[AgentMessage]:
-    """The messages, with a call's result that was logged after the next run's prompt moved back to its call.
-
-    Runs begin where the builder sees them begin (a new object, or the step
-    counter going back); a result that arrives after such a start, before
-    any other call, answers the last call of the run before.
-    """
-    out: list[AgentMessage] = []
-    waiting: int | None = None  # index in `out` of a call still without its result
-    run_start: int | None = None  # where a run began after that call
-    prev: int | None = None
-    for msg in messages:
-        if msg.new_run or (msg.step is not None and prev is not None and msg.step < prev):
-            run_start = len(out) if waiting is not None else None
-        if (msg.role == "tool_result" and waiting is not None and run_start is not None
-                and msg.step in (None, out[waiting].step)):
-            out[waiting].notes.append("its result was logged after the next run's prompt")
-            out.insert(run_start, msg)
-            waiting = run_start = None
-            continue
-        if msg.step is not None:
-            prev = msg.step
-        if msg.role == "assistant":
-            waiting = len(out) if (msg.tool or msg.tool_input is not None) else None
-            run_start = None
-        elif msg.role == "tool_result":
-            waiting = run_start = None
-        out.append(msg)
-    return out
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -22,7 +22,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from sessions.replay.agent import AgentMessage, Conversation, Snapshot
+from sessions.replay.conversation import AgentMessage, Conversation, Snapshot
 
 TIME_KEYS = ("timestamp", "time", "created_at", "ts")
 _DECODER = json.JSONDecoder()

@@ -29,7 +29,7 @@ import json
 import re
 from typing import Any
 
-from sessions.replay.agent import AgentMessage, Conversation
+from sessions.replay.conversation import AgentMessage, Conversation
 
 HEADER = re.compile(r"^\s*Agent Conversation:\s*(.*?)\s*$")
 META = re.compile(r"^\s*(Model|Total steps|Messages):\s*(.*?)\s*$")

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sessions.errors import Refused
-from sessions.replay.agent import AgentReplayBuilder, Conversation
+from sessions.folder import JOURNAL
+from sessions.replay.agent import AgentReplayBuilder
 from sessions.replay.agent_json import read_json_conversation
 from sessions.replay.agent_text import decode_bytes, read_text_conversation
+from sessions.replay.conversation import Conversation
 from sessions.replay.model import Replay
 from sessions.replay.own import import_session
-from sessions.store import JOURNAL
+from sessions.settings import current_settings
 
 SNIFF_BYTES = 4096
 
@@ -129,7 +131,7 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
             try:
                 from tasks.catalog import Catalog
 
-                catalog = Catalog()
+                catalog = Catalog(current_settings().task_dirs)
             except Exception as exc:
                 why = f"the task catalog could not be loaded ({exc})"
         task, reason = _task_for(task_id, catalog)

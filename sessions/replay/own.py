@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sessions.events import RUNNING
+from sessions.events import RUNNING, RunKey
 from sessions.flags import Flag, flags_note
+from sessions.folder import SessionFolder
 from sessions.journal import Entry, JournalCorrupt, read_journal
 from sessions.replay.model import (
     UNKNOWN,
@@ -28,7 +29,6 @@ from sessions.replay.model import (
 )
 from sessions.replay.results import parse_run_output
 from sessions.state import ReplayMismatch, SessionState, sha256_text
-from sessions.store import JOURNAL
 from sessions.tail import read_log_tail
 
 LOG_TAIL_BYTES = 32 * 1024
@@ -260,9 +260,9 @@ class _Builder:
     # -- after the last entry ----------------------------------------------------------
     def finish(self) -> None:
         for n, step in self.tests.items():
-            self._attach_logs(step, self.dir / "tests" / str(n))
+            self._attach_logs(step, RunKey("test", n))
         if self.submit is not None:
-            self._attach_logs(self.submit, self.dir / "submit")
+            self._attach_logs(self.submit, RunKey("submit", self.submit.n or 0))
             sub = self.state.submission
             tested = self.tests.get(self.submit.n) if self.submit.n is not None else None
             if sub is not None and tested is not None:
@@ -274,9 +274,9 @@ class _Builder:
         if self.tests or self.submit:
             self._fill_from_feedback()
 
-    def _attach_logs(self, step: TestStep | SubmitStep, log_dir: Path) -> None:
+    def _attach_logs(self, step: TestStep | SubmitStep, key: RunKey) -> None:
         for s in step.settings:
-            text, cut = log_tail(log_dir / f"{s.label}.log")
+            text, cut = log_tail(SessionFolder(self.dir).log_path(key, s.label))
             s.output = (f"[… earlier lines of {s.label}.log left out]\n" if cut else "") + text
 
     def _fill_from_feedback(self) -> None:
@@ -291,7 +291,7 @@ class _Builder:
 
 
 def session_journal(path: Path) -> Path:
-    return path / JOURNAL if path.is_dir() else path
+    return SessionFolder(path).journal if path.is_dir() else path
 
 
 def import_session(path: Path) -> Replay:

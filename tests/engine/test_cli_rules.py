@@ -10,6 +10,7 @@ import pytest
 
 from sessions.engine import Session
 from sessions.environment import environment_problems
+from sessions.preflight import Preflight
 from tasks import TaskSpecError, load_task
 from tests.conftest import FAKE_FILE, FIXTURE_TASKS
 from tests.engine.test_resume import journal_types
@@ -132,7 +133,7 @@ def test_ctrl_c_during_the_preflight_spends_nothing(cli, tmp_path, monkeypatch):
     def interrupted_preflight(self, run_dir, settings):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Session, "preflight", interrupted_preflight)
+    monkeypatch.setattr(Preflight, "run", interrupted_preflight)
     code, _, err = cli("session", "test", "--session", sid)
     assert code == 130 and "nothing was spent" in err
     code, out, _ = cli("session", "status", "--session", sid)

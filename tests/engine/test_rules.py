@@ -14,6 +14,7 @@ import pytest
 from sessions.engine import Session
 from sessions.errors import Refused
 from sessions.leaderboard import local_rows
+from sessions.preflight import Preflight
 from sessions.ranges import EditRefused
 from sessions.runner import Launch, LocalRunner
 from sessions.store import list_sessions
@@ -174,7 +175,7 @@ def test_a_fixed_file_changed_after_its_test_cannot_be_submitted(helper_task, tm
 
 def test_a_snapshot_changed_during_the_preflight_spends_nothing(helper_task, tmp_path, monkeypatch):
     session = helper_session(helper_task, tmp_path)
-    checked = Session.preflight
+    checked = Preflight.run
 
     def tampering_preflight(self, run_dir, settings):
         target = run_dir / HELPER
@@ -182,7 +183,7 @@ def test_a_snapshot_changed_during_the_preflight_spends_nothing(helper_task, tmp
         target.write_text("VALUE = 2\n")
         return checked(self, run_dir, settings)
 
-    monkeypatch.setattr(Session, "preflight", tampering_preflight)
+    monkeypatch.setattr(Preflight, "run", tampering_preflight)
     try:
         with pytest.raises(Refused, match=r"(?s)nothing spent.*snapshot changed during the preflight: fake/helper.py"):
             session.start_test()

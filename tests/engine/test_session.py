@@ -225,9 +225,8 @@ def test_a_line_limit_delivers_the_last_lines_and_still_reads_every_metric(new_s
     """A screen asks for at most N lines per event: the rest is counted, the metrics all parsed."""
     monkeypatch.setenv("FAKE_SPAM", "3000")
     session = new_session()
-    session.lines_per_event = 50
     events = []
-    session.subscribe(events.append)
+    session.subscribe(events.append, lines_per_event=50)
     feedback = session.test()
     assert "test_acc_alpha=50.00" in feedback
     batches = [e for e in events if isinstance(e, LogLines) and e.label == "alpha"]
@@ -236,3 +235,24 @@ def test_a_line_limit_delivers_the_last_lines_and_still_reads_every_metric(new_s
     assert sum(len(e.lines) + e.skipped for e in batches) == len(on_disk)
     assert batches[-1].lines == on_disk[-len(batches[-1].lines):]
     assert [row["epoch"] for e in batches for row in e.metrics] == [1, 2, 3, 4, 5]
+
+
+def test_each_subscriber_gets_its_own_line_limit(new_session, monkeypatch):
+    """One view's limit does not cut what another, taking every line, receives."""
+    monkeypatch.setenv("FAKE_SPAM", "3000")
+    session = new_session()
+    every, limited = [], []
+    session.subscribe(every.append)
+    session.subscribe(limited.append, lines_per_event=20)
+    session.test()
+    on_disk = (session.dir / "tests" / "1" / "alpha.log").read_text().splitlines()
+    full = [e for e in every if isinstance(e, LogLines) and e.label == "alpha"]
+    cut = [e for e in limited if isinstance(e, LogLines) and e.label == "alpha"]
+    assert [line for e in full for line in e.lines] == on_disk and not any(e.skipped for e in full)
+    assert all(len(e.lines) <= 20 for e in cut) and any(e.skipped for e in cut)
+    assert sum(len(e.lines) + e.skipped for e in cut) == len(on_disk)
+
+
+def test_a_line_limit_below_one_is_refused(new_session):
+    with pytest.raises(ValueError, match="lines_per_event must be at least 1"):
+        new_session().subscribe(print, lines_per_event=0)

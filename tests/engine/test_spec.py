@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.settings import current_settings
 from tasks import Catalog, TaskSpecError, UnknownTask, load_task
 from tasks.catalog import BUILTIN_DIR
 
@@ -56,8 +57,9 @@ def test_tasks_dir_and_env_add_tasks(tmp_path, monkeypatch):
     from tests.conftest import FIXTURE_TASKS
 
     assert "fake-task" in Catalog([FIXTURE_TASKS]).entries
+    assert "fake-task" not in Catalog().entries  # the catalog reads no environment itself
     monkeypatch.setenv("MLSBENCH_TASKS", str(FIXTURE_TASKS / "fake-task"))
-    assert "fake-task" in Catalog().entries
+    assert "fake-task" in Catalog(current_settings().task_dirs).entries
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ lines, otherwise put back, the rejected text kept in the session folder)."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
-from datetime import datetime
 from pathlib import Path
 
 from textual import on
@@ -17,8 +15,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import TabbedContent, TabPane
 
+from sessions.disk_sync import UNREADABLE
 from sessions.engine import Session
 from sessions.errors import Refused
+from sessions.settings import current_settings
 from tui import recovery
 from tui.model import safe_id
 from tui.notices import show_refusal
@@ -184,7 +184,7 @@ class FilesPane(Vertical):
             return
         if editor.dirty and not self.save_all(quiet=True):
             return
-        command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        command = current_settings().editor
         if not command:
             command = "vi" if shutil.which("vi") else ""
         if not command:
@@ -224,51 +224,20 @@ class FilesPane(Vertical):
             self.check_disk(path, source="another editor")
 
     def check_disk(self, path: str, source: str) -> bool:
-        """Accept a change saved to the workspace file if it keeps to the editable lines;
-        otherwise put the file back. True when the disk differed from the session."""
-        session = self.session
-        if session.state.submission is not None:  # submitted: nothing more is recorded
-            return False
-        try:
-            disk = session.disk_text(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            self._restore_disk(path)
-            show_refusal(self.app, "Workspace file unreadable", f"{path}: {exc}; it was restored from the session")
-            return True
-        if disk == session.file_state(path).text:
-            return False
+        """Have the engine take in, or put back, a change saved to the workspace file (the
+        policy `session sync` follows too), and say which. True when the disk differed."""
         editor = self.editor_for(path)
         unsaved = editor.text if editor is not None and editor.dirty else None
-        try:
-            message = session.replace_text(path, disk)
-        except Refused as exc:
-            kept = self._keep_rejected(path, disk)
-            self._restore_disk(path)
-            show_refusal(
-                self.app, f"Change from {source} refused",
-                f"{exc}\nThe file was put back as the session has it; your version is kept in {kept}.",
-            )
-            return True
-        if editor is not None:
-            state = session.file_state(path)
-            editor.show_saved(state.text, state.ranges)
-            self.label_file(editor)
-        note = ""
-        if unsaved is not None:
-            note = f" The app's unsaved version was replaced; it is kept in {self._keep_rejected(path, unsaved)}."
-        self.notify(f"{message or 'recorded'}{note}", title=f"Change from {source} accepted", timeout=6)
-        return True
-
-    def _restore_disk(self, path: str) -> None:
-        target = self.session.workspace / path
-        tmp = target.with_name(target.name + ".mlsbench-tmp")
-        tmp.write_text(self.session.file_state(path).text, encoding="utf-8")
-        tmp.replace(target)
-
-    def _keep_rejected(self, path: str, text: str) -> Path:
-        folder = self.session.dir / "rejected-edits"
-        folder.mkdir(exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = folder / f"{Path(path).name}.{stamp}"
-        target.write_text(text, encoding="utf-8")
-        return target
+        outcome = self.session.reconcile_disk(path, unsaved)
+        if outcome.refusal:
+            unreadable = outcome.outcome == UNREADABLE
+            show_refusal(self.app, "Workspace file unreadable" if unreadable else f"Change from {source} refused",
+                         outcome.refusal)
+        elif outcome.changed:
+            if editor is not None:
+                state = self.session.file_state(path)
+                editor.show_saved(state.text, state.ranges)
+                self.label_file(editor)
+            note = f" The app's unsaved version was replaced; it is kept in {outcome.kept}." if outcome.kept else ""
+            self.notify(f"{outcome.message or 'recorded'}{note}", title=f"Change from {source} accepted", timeout=6)
+        return outcome.changed

@@ -124,8 +124,7 @@ class RunTabs(TabbedContent):
         return TabPane(tab.title().plain, panel, id=tab_id(label))
 
     def on_mount(self) -> None:
-        self.session.lines_per_event = MAX_FLUSH  # more than a tick can draw is only counted
-        self.session.subscribe(self.pump)
+        self.session.subscribe(self.pump, lines_per_event=MAX_FLUSH)  # more than a tick can draw is only counted
         self.set_interval(1 / DRAIN_HZ, self.drain)
         self._load_history_from_disk()
 
