@@ -18,12 +18,13 @@ from sessions.engine import Session
 from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
-from sessions.leaderboard import board_lines, build_board, final_table_lines
+from sessions.leaderboard import board_json, board_lines, build_board, final_table_lines
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.slots import cuda_available
 from sessions.store import default_sessions_dir, find_session, list_sessions
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
+from tui.rescore_cli import add_rescore_parser, cmd_rescore
 
 
 class CliError(Exception):
@@ -77,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True)
     p.add_argument("--profile", choices=PROFILES)
     p.add_argument("--agents", type=Path, action="append", default=[], metavar="PATH",
-                   help="published agent conversations (file or folder; repeatable; env MLSBENCH_AGENTS)")
+                   help="published agent conversations (file or folder, scanned recursively; repeatable; "
+                        "env MLSBENCH_AGENTS)")
+    p.add_argument("--results-dir", type=Path, help="the re-scored results store (env MLSBENCH_RESULTS)")
+    add_rescore_parser(sub, _common)
     p = sub.add_parser("replay", help="print a replay as plain text")
     _common(p, top=False)
     p.add_argument("path", type=Path)
@@ -216,14 +220,9 @@ def cmd_sessions(ctx: Context) -> None:
 
 def cmd_leaderboard(ctx: Context) -> None:
     task = ctx.task(ctx.args.task)
-    board = build_board(task, ctx.sessions_dir, ctx.default_profile(task), ctx.args.agents)
-    if ctx.args.json:
-        print(json.dumps({"task": board.task_id, "profile": board.profile, "comparable": board.comparable,
-                          "metrics": board.metrics,
-                          "rows": [{"entry": r.entry, "kind": r.kind, "values": r.values, "detail": r.detail} for r in board.rows]},
-                         indent=1))
-        return
-    print("\n".join(board_lines(board)))
+    board = build_board(task, ctx.sessions_dir, ctx.default_profile(task), ctx.args.agents,
+                        results_dir=ctx.args.results_dir, catalog=ctx.catalog)
+    print(json.dumps(board_json(board), indent=1) if ctx.args.json else "\n".join(board_lines(board)))
 
 
 def cmd_replay(ctx: Context, path: Path) -> None:
@@ -409,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_sessions(ctx)
         elif args.command == "leaderboard":
             cmd_leaderboard(ctx)
+        elif args.command == "rescore":
+            cmd_rescore(ctx, ctx.default_profile(ctx.task(args.task)))
         elif args.command == "replay":
             cmd_replay(ctx, args.path)
         elif args.command == "session":
