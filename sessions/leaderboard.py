@@ -37,7 +37,8 @@ from sessions.store import list_sessions
 from tasks.spec import TaskSpec
 
 PUBLISHED, RESCORED_HERE, RESCORED_SHIPPED, YOURS = "published", "re-scored here", "re-scored (shipped)", "yours"
-PROVENANCE_ORDER = (PUBLISHED, RESCORED_HERE, RESCORED_SHIPPED, YOURS)
+NOT_MEASURED = "not measured"  # the scaffold default's row before anyone re-scored it
+PROVENANCE_ORDER = (PUBLISHED, RESCORED_HERE, RESCORED_SHIPPED, YOURS, NOT_MEASURED)
 AGENTS_ENV = "MLSBENCH_AGENTS"
 
 
@@ -210,7 +211,7 @@ def _with_default(task: TaskSpec, rows: list[Row]) -> list[Row]:
     if any(r.entry == entry for r in rows):
         return rows
     hint = "not measured on this profile yet: `mlsbench-tui rescore --baselines` measures it"
-    return [*rows, Row(entry, "baseline", {}, hint, RESCORED_HERE, "")]
+    return [*rows, Row(entry, "baseline", {}, hint, NOT_MEASURED, "")]
 
 
 def _same_region(task: TaskSpec, baseline: str, default) -> bool:
@@ -278,14 +279,15 @@ def board_json(board: Board) -> dict:
     }
 
 
-def final_table_lines(task: TaskSpec, profile: str, results: dict[str, str], sessions_dir: Path | None = None,
-                      session_id: str | None = None) -> list[str]:
+def ranked_with(board: Board, row: Row) -> Board:
+    """The board with one more row (a submission not in the sessions folder read), re-ranked."""
+    rows = [row, *board.rows]
+    ranks = mean_ranks(rows, board.metrics)
+    order = sorted(range(len(rows)), key=lambda i: (ranks[i] is None, ranks[i] or 0.0, i))
+    return replace(board, rows=[rows[i] for i in order], ranks=[ranks[i] for i in order])
+
+
+def final_table_lines(task: TaskSpec, profile: str, results: dict[str, str]) -> list[str]:
     """A submission ranked among the rows of its own profile (never another profile's)."""
-    board = build_board(task, sessions_dir, profile)
-    you = Row("you", "person", _numbers(results), "this submission", YOURS)
-    rows = [r for r in board.rows if session_id is None or f"session {session_id}," not in r.detail]
-    ranks = mean_ranks([you, *rows], board.metrics)
-    order = sorted(range(len(rows) + 1), key=lambda i: (ranks[i] is None, ranks[i] or 0.0, i))
-    ranked = replace(board, rows=[[you, *rows][i] for i in order], ranks=[ranks[i] for i in order])
-    lines = board_lines(ranked)
-    return ["Final results", *lines[1:]]
+    board = ranked_with(build_board(task, None, profile), Row("you", "person", _numbers(results), "this submission", YOURS))
+    return ["Final results", *board_lines(board)[1:]]
