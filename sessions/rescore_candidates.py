@@ -95,7 +95,7 @@ def baseline_candidate(task: TaskSpec, name: str) -> Candidate:
     if baseline is None and name == DEFAULT:
         return default_candidate(task)
     if baseline is None:
-        known = ", ".join([DEFAULT, *(b.name for b in task.baselines)])
+        known = ", ".join(dict.fromkeys([DEFAULT, *(b.name for b in task.baselines)]))
         raise CandidateError(f"{task.id} has no baseline {name!r}; known: {known}")
     state = _scaffold_state(task, baseline.target)
     first = state.ranges[0]
@@ -220,7 +220,7 @@ class AgentRun:
 
 def agent_runs(task: TaskSpec, paths: Iterable[Path], catalog=None) -> tuple[list[AgentRun], ScanReport]:
     """Every run of every conversation on `task` under `paths`, with the scan's report."""
-    from sessions.replay import ReplayError, load_replay
+    from sessions.replay import TEXT, ReplayError, load_replay
 
     report = ScanReport()
     out = []
@@ -230,8 +230,11 @@ def agent_runs(task: TaskSpec, paths: Iterable[Path], catalog=None) -> tuple[lis
         except ReplayError as exc:
             report.skipped.append((path, f"not readable as a conversation ({exc})"))
             continue
-        if not replay.steps:
-            report.skipped.append((path, "not a conversation (no steps)"))
+        if not any(step.kind != TEXT for step in replay.steps):
+            report.skipped.append((path, "not a conversation (no agent steps)"))
+            continue
+        if replay.task_id is None:
+            report.skipped.append((path, "it does not name its task"))
             continue
         if replay.task_id != task.id:
             report.skipped.append((path, "of another task"))

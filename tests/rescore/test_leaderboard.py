@@ -103,7 +103,7 @@ def test_the_folder_scan_is_recursive_and_says_what_it_read_and_skipped(fake_tas
     scan = board.agents_scan
     assert sorted(p.name for p in scan.read) == ["a.json", "b.json"]
     reasons = sorted(why for _, why in scan.skipped)
-    assert reasons == ["not a conversation (no steps)", "not a conversation file (.json, .txt or .jsonl)",
+    assert reasons == ["not a conversation (no agent steps)", "not a conversation file (.json, .txt or .jsonl)",
                        "of another task"]
     assert scan.summary().startswith("agents: read 2 conversation file(s), skipped 3 (")
 
