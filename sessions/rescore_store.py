@@ -22,17 +22,15 @@ from pathlib import Path
 
 from sessions.metrics import parse_line
 from sessions.rescore_candidates import Name
-from sessions.store import write_json
+from sessions.store import default_sessions_dir, write_json
 
 HASH_CHARS = 16  # of the sha256 hex digests, in folder names
 
 
 def default_results_dir() -> Path:
+    """MLSBENCH_RESULTS, else `results/` beside the sessions folder."""
     env = os.environ.get("MLSBENCH_RESULTS")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "mlsbench-tui" / "results"
+    return Path(env) if env else default_sessions_dir().parent / "results"
 
 
 Curve = list[dict[str, float]]  # one dict per TRAIN_METRICS line: key -> number

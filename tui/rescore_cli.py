@@ -107,7 +107,7 @@ def cmd_rescore(ctx, profile: str) -> None:
         printer.close()
     if args.write_reference:
         unique = list({o.result.region_hash: rescorer.store.lookup(o.result.dir) for o in outcomes}.values())
-        path = write_reference(task, profile, rescorer.seed, unique, reference_command(task, profile, rescorer.seed))
+        path = write_reference(task, profile, rescorer.seed, unique, reference_command(args, profile, rescorer.seed))
         print(f"wrote {path}", file=out)
     board = build_board(task, ctx.sessions_dir, profile, results_dir=results_dir, catalog=ctx.catalog)
     if args.json:
@@ -117,21 +117,14 @@ def cmd_rescore(ctx, profile: str) -> None:
         print("\n".join(board_lines(board)))
 
 
-def reference_command(task: TaskSpec, profile: str, seed: int) -> str:
-    """The command as recorded in a shipped reference: no paths of the machine that ran it."""
-    argv = sys.argv[1:]
-    shown, skip_next = [], False
-    for i, arg in enumerate(argv):
-        if skip_next:
-            skip_next = False
-            continue
-        if arg in ("--agents", "--sessions-dir", "--results-dir", "--data-root", "--tasks-dir", "--runner-config"):
-            value = argv[i + 1] if i + 1 < len(argv) else ""
-            shown += [arg, Path(value).name or value] if arg == "--agents" else []
-            skip_next = True
-            continue
-        shown.append(arg)
-    return "mlsbench-tui " + " ".join(shown) if shown else f"mlsbench-tui rescore --task {task.id} --profile {profile} --seed {seed}"
+def reference_command(args, profile: str, seed: int) -> str:
+    """The command as a shipped reference records it: folders by their name only, no paths of this machine."""
+    parts = ["mlsbench-tui rescore", f"--task {args.task}", f"--profile {profile}", f"--seed {seed}"]
+    parts += ["--baselines"] if args.baselines else []
+    parts += [f"--baseline {name}" for name in args.baseline]
+    parts += [f"--agents {path.name}" for path in args.agents]
+    parts += [f"--session {sid}" for sid in args.session]
+    return " ".join([*parts, "--write-reference"])
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
