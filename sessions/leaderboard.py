@@ -50,6 +50,7 @@ class Row:
     detail: str = ""  # file and run, session id, ...
     provenance: str = PUBLISHED
     seeds: str = ""  # the seed(s) behind the numbers: "42" or "42, 123, 456"
+    region: str = ""  # re-scored rows: the hash of the region that ran
 
 
 @dataclass(frozen=True)
@@ -131,26 +132,22 @@ def entry_label(names: Sequence[Name]) -> tuple[str, str, str]:
 
 
 def stored_rows(results: Iterable[StoredResult], provenance: str) -> list[Row]:
-    """Re-scored results, one row per entry: the mean over its seeds."""
+    """Re-scored results, one row per region: the mean over its seeds."""
     grouped: dict[str, list[StoredResult]] = defaultdict(list)
-    labels: dict[str, tuple[str, str]] = {}
     for stored in results:
-        entry, kind, detail = entry_label(stored.names)
-        if stored.status != "done":
-            failed = [label for label, s in stored.settings.items() if s.get("status") != "done"]
-            detail += f"; failed: {', '.join(failed)}"
-        grouped[entry].append(stored)
-        labels[entry] = (kind, detail)
+        grouped[stored.region_hash].append(stored)
     rows = []
-    for entry, group in grouped.items():
-        kind, detail = labels[entry]
-        metrics = {name for g in group for name in g.results}
+    for region, group in grouped.items():
+        entry, kind, detail = entry_label(group[0].names)
+        failed = sorted({label for g in group for label, s in g.settings.items() if s.get("status") != "done"})
+        if failed:
+            detail += f"; failed: {', '.join(failed)}"
         values = {}
-        for name in sorted(metrics):
+        for name in sorted({name for g in group for name in g.results}):
             got = [v for g in group if (v := _number(g.results.get(name))) is not None]
             values[name] = sum(got) / len(got) if len(got) == len(group) else None
         seeds = ", ".join(str(s) for s in sorted({g.seed for g in group}))
-        rows.append(Row(entry, kind, values, detail, provenance, seeds))
+        rows.append(Row(entry, kind, values, detail, provenance, seeds, region))
     return rows
 
 
@@ -182,9 +179,9 @@ def build_board(task: TaskSpec, sessions_dir: Path | None, profile: str, agents:
     comparable = task.profiles[profile].comparable if profile in task.profiles else False
     store = ResultsStore(results_dir or default_results_dir())
     here = stored_rows(store.results(task.id, profile, fixed_hash(task)), RESCORED_HERE)
-    measured = {(r.entry, r.seeds) for r in here}
+    measured = {(r.region, r.seeds) for r in here}
     shipped = [r for r in stored_rows(read_reference(task, profile), RESCORED_SHIPPED)
-               if (r.entry, r.seeds) not in measured]
+               if (r.region, r.seeds) not in measured]
     rows = [*here, *shipped, *local_rows(task, sessions_dir, profile)]
     scan = None
     paths = agent_paths(agents)

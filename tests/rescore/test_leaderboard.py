@@ -154,3 +154,16 @@ def test_ghost_curves_give_the_best_baseline_and_each_agent(fake_task, catalog, 
     assert [(g.entry, g.value) for g in ghosts.agents] == [("agent:strong", 92.0)]
     assert len(ghosts.agents[0].curve) == 3 and ghosts.direction == "max"
     assert ghost_curves(fake_task, "paper", "gamma").best_baseline is None  # nothing re-scored on paper
+
+
+def test_two_runs_of_one_agent_are_two_rows_and_seeds_of_one_region_are_one(fake_task, catalog, rescorer, tmp_path):
+    first = conversation(tmp_path, "one.json", [61], model="same")
+    second = conversation(tmp_path, "two.json", [64], model="same")
+    runs, _ = agent_runs(fake_task, [first, second], catalog)
+    for run in runs:
+        rescorer().rescore(run.candidate)
+    rescorer(seed=7).rescore(runs[0].candidate)
+    rows = [r for r in build_board(fake_task, None, "demo").rows if r.kind == "agent"]
+    assert [(r.entry, r.values["test_acc_alpha"], r.seeds) for r in rows] == [
+        ("agent:same", 64.0, "42"), ("agent:same", 61.0, "7, 42")]
+    assert "two.json" in rows[0].detail and "one.json" in rows[1].detail
