@@ -177,7 +177,7 @@ def build_board(task: TaskSpec, sessions_dir: Path | None, profile: str, agents:
     """Every row of this profile, best first; nothing of another profile."""
     metrics = task.metric_directions()
     comparable = task.profiles[profile].comparable if profile in task.profiles else False
-    store = ResultsStore(results_dir or default_results_dir())
+    store = ResultsStore(results_dir or default_results_dir(sessions_dir))
     here = stored_rows(store.results(task.id, profile, fixed_hash(task)), RESCORED_HERE)
     measured = {(r.region, r.seeds) for r in here}
     shipped = [r for r in stored_rows(read_reference(task, profile), RESCORED_SHIPPED)

@@ -40,7 +40,9 @@ class Ghosts:
 
 def ghost_curves(task: TaskSpec, profile: str, setting: str, *, seed: int | None = None,
                  results_dir: Path | None = None) -> Ghosts:
-    """The best baseline's and each agent's curve of `setting` on `profile` (seed: the task's)."""
+    """The best baseline's and each agent's curve of `setting` on `profile` (seed: the task's).
+
+    `results_dir`: the store beside the session's sessions folder (`default_results_dir(sessions_dir)`)."""
     seed = task.default_seed if seed is None else seed
     rule = next((r for r in task.metrics if r.primary and r.applies_to(setting)), None)
     metric = rule.metric_name(task.setting(setting)) if rule else None

@@ -27,10 +27,11 @@ from sessions.store import default_sessions_dir, write_json
 HASH_CHARS = 16  # of the sha256 hex digests, in folder names
 
 
-def default_results_dir() -> Path:
-    """MLSBENCH_RESULTS, else `results/` beside the sessions folder."""
+def default_results_dir(sessions_dir: Path | None = None) -> Path:
+    """MLSBENCH_RESULTS, else `results/` beside the sessions folder (so a cluster's shared
+    sessions folder gets a shared results store beside it)."""
     env = os.environ.get("MLSBENCH_RESULTS")
-    return Path(env) if env else default_sessions_dir().parent / "results"
+    return Path(env) if env else (sessions_dir or default_sessions_dir()).parent / "results"
 
 
 Curve = list[dict[str, float]]  # one dict per TRAIN_METRICS line: key -> number

@@ -86,7 +86,7 @@ def cmd_rescore(ctx, profile: str) -> None:
     task = ctx.task(args.task)
     out = sys.stderr if args.json else sys.stdout
     candidates, _ = gather(ctx, task, out)
-    results_dir = args.results_dir or default_results_dir()
+    results_dir = args.results_dir or default_results_dir(ctx.sessions_dir)
     printer = ProgressPrinter(out, len(candidates))
     rescorer = Rescorer(task, ResultsStore(results_dir), profile=profile, seed=args.seed, data_root=args.data_root,
                         listener=printer, **ctx.options())
