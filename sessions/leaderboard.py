@@ -191,14 +191,14 @@ def build_board(task: TaskSpec, sessions_dir: Path | None, profile: str, agents:
         rows = [*published, *agent_rows, *rows]
     elif paths:
         scan = agent_runs(task, paths, catalog)[1]
-    rows = _with_default(task, rows)
+    rows = _with_default(task, rows, profile)
     ranks = mean_ranks(rows, metrics)
     order = sorted(range(len(rows)), key=lambda i: (ranks[i] is None, ranks[i] or 0.0,
                                                     PROVENANCE_ORDER.index(rows[i].provenance), i))
     return Board(task.id, profile, comparable, metrics, [rows[i] for i in order], [ranks[i] for i in order], scan)
 
 
-def _with_default(task: TaskSpec, rows: list[Row]) -> list[Row]:
+def _with_default(task: TaskSpec, rows: list[Row], profile: str) -> list[Row]:
     """The scaffold default always has a row: marked on its baseline's rows, or a row of its own."""
     default = default_candidate(task)
     twin = next((b.name for b in task.baselines if _same_region(task, b.name, default)), None)
@@ -207,7 +207,8 @@ def _with_default(task: TaskSpec, rows: list[Row]) -> list[Row]:
         rows = [replace(r, entry=entry) if r.entry == f"baseline:{twin}" else r for r in rows]
     if any(r.entry == entry for r in rows):
         return rows
-    hint = "not measured on this profile yet: `mlsbench-tui rescore --baselines` measures it"
+    hint = (f"not measured on this profile yet: `mlsbench-tui rescore --task {task.id} --profile {profile} "
+            "--baseline default` measures it")
     return [*rows, Row(entry, "baseline", {}, hint, NOT_MEASURED, "")]
 
 

@@ -11,6 +11,7 @@ one were measured on other fixed files and are not read back.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
@@ -42,6 +43,12 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def machine() -> dict[str, object]:
+    """What demo training's float results depend on: CPU threads change the summation order."""
+    return {"arch": platform.machine(), "system": platform.system(), "cpu_count": os.cpu_count(),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+
+
 def thin(curve: Curve, points: int = CURVE_POINTS) -> Curve:
     if len(curve) <= points:
         return curve
@@ -56,7 +63,7 @@ def write_reference(task: TaskSpec, profile: str, seed: int, results: Iterable[S
         "command": command,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": package_versions(),
-        "machine": f"{platform.machine()}, {platform.system()}",
+        "machine": machine(),
         "task": task.id, "profile": profile, "seed": seed, "fixed_hash": fixed_hash(task),
         "metrics": task.metric_directions(),
         "entries": [{

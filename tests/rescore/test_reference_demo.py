@@ -1,11 +1,15 @@
 """The shipped demo references (`tasks/<id>/reference-demo.json`) are current and reproducible.
 
-Measured here (2-core CPU): re-running the same demo setting gives identical
-metrics, bit for bit (bilevel toy and hyper-cleaning, with 1 or 2 threads; the
-ResNet-20 multi-task run twice, at different machine load). The slow test still
-allows REL_TOL: the drivers do not pin the thread count, and another CPU or
-thread count may sum floats in another order, which can flip a few test
-images' predictions (one image of a demo test set is a fraction of a point).
+Measured on the 2-core machine that made them: re-running a demo setting with
+the same thread count gives identical metrics, bit for bit (bilevel toy and
+hyper-cleaning, twice; the ResNet-20 multi-task setting twice, once alone and
+once under heavy load). The thread count matters for the CNNs: ResNet-20
+multi-task on demo reached a best test_acc of 37.60 with 2 threads and 35.20
+with 1 (float sums in another order; the bilevel settings were identical with
+1 and 2). So the slow test runs only where the machine's CPU count (and
+OMP_NUM_THREADS) is the one recorded in the file, and allows REL_TOL for a
+different CPU of that size (other kernels; about two images of a 500-image
+demo test set).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import sys
 import pytest
 
 from sessions.rescore import Rescorer
-from sessions.rescore_candidates import DEFAULT, baseline_candidate, baseline_candidates, fixed_hash
-from sessions.rescore_reference import reference_path
+from sessions.rescore_candidates import DEFAULT, baseline_candidates, fixed_hash
+from sessions.rescore_reference import machine, reference_path
 from sessions.rescore_store import ResultsStore
 from tasks import Catalog
 
@@ -53,11 +57,14 @@ def test_the_shipped_demo_reference_is_current_and_complete(task):
 @pytest.mark.parametrize("task", shipped_tasks(), ids=lambda t: t.id)
 def test_rescoring_one_baseline_on_demo_reproduces_the_shipped_numbers(task, tmp_path):
     raw = json.loads(reference_path(task, "demo").read_text(encoding="utf-8"))
+    made, here = raw["machine"], machine()
+    if (made["cpu_count"], made["OMP_NUM_THREADS"]) != (here["cpu_count"], here["OMP_NUM_THREADS"]):
+        pytest.skip(f"demo training reproduces at a fixed thread count only: made with {made}, this machine is {here}")
     candidate = baseline_candidates(task)[-1]  # a baseline other than the scaffold default
     shipped = next(e for e in raw["entries"] if e["region_hash"] == candidate.region_hash(task))
     rescorer = Rescorer(task, ResultsStore(tmp_path / "results"), profile="demo", seed=42,
                         data_root=tmp_path / "data", python=sys.executable)
-    result = rescorer.rescore(baseline_candidate(task, candidate.name.entry.removeprefix("baseline:"))).result
+    result = rescorer.rescore(candidate).result
     assert result.status == shipped["status"] == "done"
     for name, value in shipped["results"].items():
         assert math.isclose(float(result.results[name]), float(value), rel_tol=REL_TOL), (

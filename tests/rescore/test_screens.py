@@ -24,7 +24,9 @@ async def test_a_demo_submission_is_ranked_among_demo_opponents_only(session_fac
     app = make_app(session)
     async with app.run_test(size=(140, 36)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, FinalResultsScreen))
-        rows = table_rows(app.screen.query_one("#final-table", DataTable))
+        table = app.screen.query_one("#final-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3, what="the final table filled")
+        rows = table_rows(table)
         assert [(r[0], r[1], r[6]) for r in rows] == [
             ("1", "baseline:better", "re-scored here"),
             ("2", "person:tester", "yours"),
@@ -33,9 +35,10 @@ async def test_a_demo_submission_is_ranked_among_demo_opponents_only(session_fac
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, LeaderboardScreen))
         board = app.screen
+        await wait_for(pilot, lambda: board.shown == "demo" and board.query_one("#board-table", DataTable).row_count == 3)
         assert [r[1] for r in table_rows(board.query_one("#board-table", DataTable))] == [
             "baseline:better", "person:tester", "baseline:default (default)"]
         board.query_one("#profiles", Tabs).active = "profile-paper"
-        await wait_for(pilot, lambda: board.shown == "paper")
+        await wait_for(pilot, lambda: board.shown == "paper" and board.query_one("#board-table", DataTable).row_count == 2)
         paper = table_rows(board.query_one("#board-table", DataTable))
         assert {r[6] for r in paper} == {"published"} and "person:tester" not in {r[1] for r in paper}
