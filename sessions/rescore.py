@@ -86,6 +86,10 @@ class Rescorer:
             self._session = None
             session.close(cancel_running=self._cancelled.is_set())
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
     def cancel(self) -> None:
         """Stop the running candidate (Ctrl-C); its finished settings stay recorded."""
         self._cancelled.set()

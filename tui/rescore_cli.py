@@ -97,10 +97,18 @@ def cmd_rescore(ctx, profile: str) -> None:
 
     previous = signal.signal(signal.SIGINT, interrupt)
     outcomes: list[Outcome] = []
+    refused: list[str] = []
     try:
         for i, candidate in enumerate(candidates, start=1):
             printer.begin(i, candidate.name.entry, rescorer.cached(candidate) is not None)
-            outcomes.append(rescorer.rescore(candidate))
+            try:
+                outcomes.append(rescorer.rescore(candidate))
+            except Refused as exc:  # this candidate only (its code does not compile, ...): go on
+                if rescorer.cancelled:
+                    raise
+                refused.append(f"{candidate.name.entry} ({candidate.name.detail}): {exc}")
+                printer.refused(exc)
+                continue
             printer.end(outcomes[-1])
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -111,10 +119,13 @@ def cmd_rescore(ctx, profile: str) -> None:
         print(f"wrote {path}", file=out)
     board = build_board(task, ctx.sessions_dir, profile, results_dir=results_dir, catalog=ctx.catalog)
     if args.json:
-        print(json.dumps({"outcomes": [outcome_json(o) for o in outcomes], "board": board_json(board)}, indent=1))
+        print(json.dumps({"outcomes": [outcome_json(o) for o in outcomes], "refused": refused,
+                          "board": board_json(board)}, indent=1))
     else:
         print()
         print("\n".join(board_lines(board)))
+    if refused:
+        raise Refused(f"{len(refused)} of {len(candidates)} candidate(s) were not re-scored:\n" + "\n".join(refused))
 
 
 def reference_command(args, profile: str, seed: int) -> str:
@@ -217,6 +228,10 @@ class ProgressPrinter:
             how = "from the results store" if outcome.cached else f"in {_clock(took)}"
             values = ", ".join(f"{k}={v}" for k, v in outcome.result.results.items()) or "no results"
             self._line(f"{self._head()}: {outcome.result.status} {how}: {values}")
+
+    def refused(self, reason: Exception) -> None:
+        with self.lock:
+            self._line(f"{self._head()}: not re-scored: {reason}")
 
     def close(self) -> None:
         with self.lock:
