@@ -152,7 +152,7 @@ def agent_region(run) -> AgentRegion | None:
     it needs from it is the submitted test's number (auto-submit included),
     the last tested number, and the files as that test ran them.
     """
-    from sessions.replay.model import EditStep, TestStep
+    from sessions.replay.model import EditStep, TestStep  # the importers load only when conversations are read
 
     tests = [s for s in run.steps if isinstance(s, TestStep) and not s.refused and s.n is not None]
     if not tests:
@@ -250,7 +250,8 @@ def agent_runs(task: TaskSpec, paths: Iterable[Path], catalog=None) -> tuple[lis
 def _agent_run(task: TaskSpec, run, who: str, where: str) -> AgentRun:
     region = agent_region(run)
     if region is None:
-        return AgentRun(Name(f"agent:{who}", "agent", f"{where}: no test ran", False), None, {}, "no test ran")
+        why = "no test of this run is in the file"
+        return AgentRun(Name(f"agent:{who}", "agent", f"{where}: {why}", False), None, {}, why)
     detail = f"{where}, " + (f"submitted test #{region.n}" if region.submitted
                              else f"last tested #{region.n}, not submitted")
     name = Name(f"agent:{who}", "agent", detail, region.submitted)
