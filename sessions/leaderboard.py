@@ -14,7 +14,6 @@ the app's board and the final-results screen all build their rows here.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections import defaultdict
