@@ -264,9 +264,24 @@ def _agent_run(task: TaskSpec, run, who: str, where: str) -> AgentRun:
         files[f.path] = state.text
     if not region.exact:
         return AgentRun(name, None, published, "part of the region's text is lost in the source")
+    for path, text in files.items():
+        problem = _syntax_problem(path, text)
+        if problem:  # the agent's test ran this code, so the source lost part of it
+            return AgentRun(name, None, published, f"{path} as the source gives it does not compile ({problem}); "
+                            "text transcripts can lose indentation, a JSON export keeps it")
     candidate = Candidate(name, files)
     try:
         candidate.region_hash(task)
     except CandidateError as exc:
         return AgentRun(name, None, published, str(exc))
     return AgentRun(name, candidate, published)
+
+
+def _syntax_problem(path: str, text: str) -> str | None:
+    if not path.endswith(".py"):
+        return None
+    try:
+        compile(text, path, "exec")
+    except SyntaxError as exc:
+        return f"{exc.msg}, line {exc.lineno}"
+    return None

@@ -167,3 +167,16 @@ def test_two_runs_of_one_agent_are_two_rows_and_seeds_of_one_region_are_one(fake
     assert [(r.entry, r.values["test_acc_alpha"], r.seeds) for r in rows] == [
         ("agent:same", 64.0, "42"), ("agent:same", 61.0, "7, 42")]
     assert "two.json" in rows[0].detail and "one.json" in rows[1].detail
+
+
+def test_a_region_whose_indentation_the_source_lost_is_not_rescored_and_says_why(fake_task, catalog, tmp_path):
+    path = conversation(tmp_path, "flat.json", [60], submit=1, model="flat")
+    raw = json.loads(path.read_text())
+    for message in raw["messages"]:
+        if message.get("tool_name") == "edit":
+            message["tool_input"]["content"] = "SCORE = 60.0\nif SCORE:\nCRASH_AT = None\nNOISE = 0.0\n"
+    path.write_text(json.dumps(raw))
+    (run,), _ = agent_runs(fake_task, [path], catalog)
+    assert run.candidate is None and run.published["test_acc_alpha"] == "60.00"
+    assert run.why.startswith("fake/fake_driver.py as the source gives it does not compile (expected an indented block")
+    assert "a JSON export keeps it" in run.why
