@@ -95,11 +95,14 @@ def test_leaderboard_json_has_provenance_seeds_and_the_scan(cli, tmp_path):
 
 def test_a_candidate_the_engine_refuses_is_reported_and_the_others_still_run(cli, tmp_path):
     broken = conversation(tmp_path / "agents", "broken.json", [60], submit=1, model="broken")
-    text = broken.read_text().replace("SCORE = 60", "SCORE = (60")
-    broken.write_text(text)
+    raw = json.loads(broken.read_text())
+    for message in raw["messages"]:
+        if message.get("tool_name") == "edit":  # its preflight (`--check`) fails
+            message["tool_input"]["content"] += "import sys\nif '--check' in sys.argv: sys.exit(3)\n"
+    broken.write_text(json.dumps(raw))
     conversation(tmp_path / "agents", "fine.json", [66], submit=1, model="fine")
     code, out, err = cli("rescore", "--task", "fake-task", "--profile", "demo", "--agents", str(tmp_path / "agents"))
     assert code == 2
     assert "[1/2] agent:broken: not re-scored: the test was not started (nothing spent):" in out
     assert "[2/2] agent:fine: done in" in out
-    assert "1 of 2 candidate(s) were not re-scored:" in err and "does not compile" in err
+    assert "1 of 2 candidate(s) were not re-scored:" in err and "preflight failed (exit 3)" in err
