@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sessions.leaderboard import Row, _number
+from sessions.leaderboard import VERIFIED_ARCHIVE, Row, numbers
 from sessions.verify import verify_archive
 from tasks import Catalog
 from tasks.spec import TaskSpec
@@ -56,8 +56,8 @@ def archive_rows(task: TaskSpec, folders: list[Path], profile: str, catalog: Cat
             ]
             if verdict.flags:
                 detail.append(f"{len(verdict.flags)} integrity flag(s)")
-            values = {name: _number(value) for name, value in verdict.final_results().items()}
-            out.rows.append(Row(f"person:{meta.get('person') or 'anonymous'}", "person", values, ", ".join(detail)))
+            out.rows.append(Row(f"person:{meta.get('person') or 'anonymous'}", "person",
+                                numbers(verdict.final_results()), ", ".join(detail), VERIFIED_ARCHIVE, str(meta["seed"])))
     return out
 
 

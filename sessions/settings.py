@@ -44,6 +44,7 @@ OPTIONS = (
     Option("python", "MLSBENCH_PYTHON", "the Python that runs the training drivers (one with torch)"),
     Option("tasks", "MLSBENCH_TASKS", "extra task folders", is_list=True),
     Option("agents", "MLSBENCH_AGENTS", "published agent conversations (files or folders)", is_list=True),
+    Option("results_dir", "MLSBENCH_RESULTS", "the re-scored results store (default: results/ beside the sessions folder)"),
     Option("slots", "MLSBENCH_SLOTS", "settings run at once: a count, or CUDA device ids"),
     Option("job_nice", "MLSBENCH_JOB_NICE", "CPU niceness of local jobs, 0 to 19"),
     Option("slurm_config", "MLSBENCH_SLURM_CONFIG", "the Slurm runner's TOML config"),
@@ -82,6 +83,11 @@ class Settings:
     def sessions_dir(self) -> Path:
         value = self.text("sessions_dir")
         return Path(value).expanduser() if value else self._data_home() / "sessions"
+
+    @property
+    def results_dir(self) -> Path | None:
+        value = self.text("results_dir")
+        return Path(value).expanduser() if value else None
 
     @property
     def data_root(self) -> Path:

@@ -91,3 +91,10 @@ def close_all(sessions) -> None:
             session.close(cancel_running=True)
         except Exception:
             pass
+
+
+@pytest.fixture(autouse=True)
+def isolated_results_store(tmp_path_factory, monkeypatch):
+    """Boards read the re-scored results store: never the user's own one in a test."""
+    monkeypatch.setenv("MLSBENCH_RESULTS", str(tmp_path_factory.mktemp("results")))
+    monkeypatch.delenv("MLSBENCH_AGENTS", raising=False)

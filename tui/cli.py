@@ -13,7 +13,6 @@ import io
 import json
 import signal
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from sessions.environment import environment_problems
 from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
-from sessions.leaderboard import board_lines, build_board, final_table_lines, sort_rows
+from sessions.leaderboard import board_json, board_lines, build_board, final_table_lines, ranked_with
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.settings import current_settings
 from sessions.slots import cuda_available
@@ -33,6 +32,7 @@ from sessions.store import find_session, list_sessions
 from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
+from tui.rescore_cli import add_rescore_parser, cmd_rescore
 
 
 class CliError(Exception):
@@ -86,9 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True)
     p.add_argument("--profile", choices=PROFILES)
     p.add_argument("--agents", type=Path, action="append", default=[], metavar="PATH",
-                   help="published agent conversations (file or folder; repeatable; env MLSBENCH_AGENTS)")
+                   help="published agent conversations (file or folder, scanned recursively; repeatable; "
+                        "env MLSBENCH_AGENTS)")
+    p.add_argument("--results-dir", type=Path, help="the re-scored results store (env MLSBENCH_RESULTS)")
     p.add_argument("--import", type=Path, action="append", default=[], dest="import_dirs", metavar="DIR",
                    help="a folder of session archives: each verified one becomes a row (repeatable)")
+    add_rescore_parser(sub, _common)
     p = sub.add_parser("replay", help="print a replay as plain text (--json: as JSON)")
     _common(p, top=False)
     p.add_argument("path", type=Path)
@@ -256,16 +259,15 @@ def cmd_sessions(ctx: Context) -> None:
 
 def cmd_leaderboard(ctx: Context) -> None:
     task = ctx.task(ctx.args.task)
-    board = build_board(task, ctx.sessions_dir, ctx.default_profile(task), ctx.args.agents)
+    board = build_board(task, ctx.sessions_dir, ctx.default_profile(task), ctx.args.agents,
+                        results_dir=ctx.args.results_dir, catalog=ctx.catalog)
     imported = archive_rows(task, ctx.args.import_dirs, board.profile, ctx.catalog)
-    board = replace(board, rows=sort_rows(board.rows + imported.rows, board.metrics))
+    for row in imported.rows:
+        board = ranked_with(board, row)
     if ctx.args.json:
-        print(json.dumps({"task": board.task_id, "profile": board.profile, "comparable": board.comparable,
-                          "metrics": board.metrics,
-                          "rows": [{"entry": r.entry, "kind": r.kind, "values": r.values, "detail": r.detail} for r in board.rows],
+        print(json.dumps({**board_json(board),
                           "rejected": [{"archive": str(p), "reason": r} for p, r in imported.rejected],
-                          "skipped": [{"archive": str(p), "reason": r} for p, r in imported.skipped]},
-                         indent=1))
+                          "skipped": [{"archive": str(p), "reason": r} for p, r in imported.skipped]}, indent=1))
         return
     print("\n".join(board_lines(board) + import_lines(imported)))
 
@@ -564,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_sessions(ctx)
         elif args.command == "leaderboard":
             cmd_leaderboard(ctx)
+        elif args.command == "rescore":
+            cmd_rescore(ctx, ctx.default_profile(ctx.task(args.task)))
         elif args.command == "replay":
             cmd_replay(ctx, args.path)
         elif args.command == "verify":

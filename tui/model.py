@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
-from sessions.leaderboard import Row, format_value, published_rows
+from sessions.leaderboard import Row, format_value, mean_ranks, published_rows  # noqa: F401 (mean_ranks: re-exported)
 from sessions.metrics import parse_line
 from sessions.ranges import fixed_segments, match_ranges
 from sessions.state import RunRecord, SessionState
@@ -206,19 +206,6 @@ def to_number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def mean_ranks(rows: Sequence[Row], directions: dict[str, str]) -> list[float | None]:
-    """Each row's mean rank over the metrics it has (1 = best)."""
-    ranks: list[list[int]] = [[] for _ in rows]
-    for name, direction in directions.items():
-        have = [(r.values.get(name), i) for i, r in enumerate(rows) if r.values.get(name) is not None]
-        have.sort(key=lambda t: -t[0] if direction == "max" else t[0])
-        for place, (value, i) in enumerate(have):
-            # ties share the better place
-            first = next(p for p, (v, _) in enumerate(have) if v == value)
-            ranks[i].append(first + 1)
-    return [sum(r) / len(r) if r else None for r in ranks]
-
-
 def best_values(rows: Sequence[Row], directions: dict[str, str]) -> dict[str, float]:
     out = {}
     for name, direction in directions.items():
@@ -226,24 +213,6 @@ def best_values(rows: Sequence[Row], directions: dict[str, str]) -> dict[str, fl
         if values:
             out[name] = max(values) if direction == "max" else min(values)
     return out
-
-
-def final_rows(session: Session) -> tuple[list[MetricColumn], list[Row], list[float | None]]:
-    """The submission beside the published rows, ranked (best first)."""
-    task = session.task
-    columns = metric_columns(task)
-    results = session.final_results()
-    sub = session.state.submission
-    you = Row(
-        "you", "person",
-        {c.name: to_number(results.get(c.name)) for c in columns},
-        f"test #{sub.key.n}" if sub else "",
-    )
-    rows = [you, *published_rows(task)]
-    directions = {c.name: c.direction for c in columns}
-    ranks = mean_ranks(rows, directions)
-    order = sorted(range(len(rows)), key=lambda i: (ranks[i] is None, ranks[i] or 0, i))
-    return columns, [rows[i] for i in order], [ranks[i] for i in order]
 
 
 def value_text(value: float | None) -> str:

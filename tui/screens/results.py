@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
-from sessions.leaderboard import build_board
+from sessions.leaderboard import YOURS, Row, build_board, profile_note, ranked_with
 from tasks.spec import PROFILES
-from tui.model import best_values, final_rows, mean_ranks, metric_columns, value_text
+from tui.model import best_values, metric_columns, to_number, value_text
 
 SCREEN_CSS = """
 ResultsScreen { layout: vertical; }
@@ -32,8 +34,8 @@ def _fill(table: DataTable, columns, rows, ranks, you_detail: str | None = None)
     table.add_column("entry", key="entry")
     for c in columns:
         table.add_column(c.heading, key=c.name)
-    table.add_column("mean rank", key="rank")
-    table.add_column("detail", key="detail")
+    for key in ("mean rank", "from", "seeds", "detail"):
+        table.add_column(key, key=key)
     for place, (row, rank) in enumerate(zip(rows, ranks), start=1):
         mine = row.entry == "you" or (you_detail is not None and you_detail in row.detail)
         base = "bold reverse" if mine else ""
@@ -47,8 +49,12 @@ def _fill(table: DataTable, columns, rows, ranks, you_detail: str | None = None)
             Text(row.entry, style=base),
             *cells,
             Text("-" if rank is None else f"{rank:.2f}", style=base),
+            Text(row.provenance, style=base),
+            Text(row.seeds or "-", style=base),
             Text(row.detail, style=base),
         )
+    if not rows:
+        table.add_row("", "(no entries yet for this profile)")
 
 
 class ResultsScreen(Screen):
@@ -62,6 +68,7 @@ class FinalResultsScreen(ResultsScreen):
     def __init__(self, session) -> None:
         super().__init__()
         self.session = session
+        self.board = session_board(session, session.profile)
 
     def compose(self) -> ComposeResult:
         session = self.session
@@ -70,33 +77,34 @@ class FinalResultsScreen(ResultsScreen):
         n = sub.key.n if sub else "?"
         yield Static(f"Final results · {task.id} · submitted test #{n} · profile {session.profile} · seed {session.seed}",
                      classes="screen-title")
-        comparable = task.profiles[session.profile].comparable
         hidden = ", ".join(c.name for c in metric_columns(task, hidden=True)) or "none"
         yield Static(f"Visible results come from test #{n}; hidden settings ran now on its code ({hidden}). "
-                     "Rows are ranked by mean rank over the metrics (1 = best).", classes="note")
-        if not comparable:
-            yield Static(
-                f"Profile {session.profile}: your numbers come from a different protocol than the published "
-                "rows (paper protocol); they are shown for orientation only and are NOT comparable.",
-                classes="note warning",
-            )
+                     f"You are ranked among the rows of profile {session.profile} only, by mean rank over the "
+                     "metrics (1 = best).", classes="note")
+        yield Static(profile_note(self.board), classes="note" + ("" if self.board.comparable else " warning"))
         yield DataTable(id="final-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(classes="feedback"):
             yield Static(Text((sub.feedback if sub else None) or ""), id="final-feedback")
         yield Footer()
 
     def on_mount(self) -> None:
-        columns, rows, ranks = final_rows(self.session)
-        _fill(self.query_one("#final-table", DataTable), columns, rows, ranks)
+        rows, ranks = self.board.rows, self.board.ranks
+        if not any(self._mine(r) for r in rows):  # not in the sessions folder the board reads
+            ranked = ranked_with(self.board, you_row(self.session))
+            rows, ranks = ranked.rows, ranked.ranks
+        _fill(self.query_one("#final-table", DataTable), metric_columns(self.session.task), rows, ranks,
+              you_detail=f"session {self.session.id},")
+
+    def _mine(self, row) -> bool:
+        return f"session {self.session.id}," in row.detail
 
 
 class LeaderboardScreen(ResultsScreen):
-    """Published rows (comparable profiles only) and local people's submitted sessions."""
+    """The board of one profile at a time (tabs): baselines, agents and people, with provenance."""
 
     def __init__(self, session) -> None:
         super().__init__()
         self.session = session
-        self.sessions_dir = session.dir.parent.parent
         self.shown: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -119,22 +127,23 @@ class LeaderboardScreen(ResultsScreen):
         if profile == self.shown:
             return
         self.shown = profile
-        task = self.session.task
-        board = build_board(task, self.sessions_dir, profile)
-        columns = [c for c in metric_columns(task)]
-        ranks = mean_ranks(board.rows, {c.name: c.direction for c in columns})
-        order = sorted(range(len(board.rows)), key=lambda i: (ranks[i] is None, ranks[i] or 0, i))
-        rows, ranks = [board.rows[i] for i in order], [ranks[i] for i in order]
-        info = task.profiles[profile]
-        local = sum(1 for r in rows if r.kind == "person")
-        if board.comparable:
-            note = f"{info.summary} Published results (mean of 3 seeds) and {local} local submission(s)."
-        else:
-            note = (f"{info.summary} Only local submissions of this profile ({local}); published results are "
-                    "shown on the paper board only, as this profile is not comparable with them.")
+        board = session_board(self.session, profile)
+        counts = Counter(r.provenance for r in board.rows)
+        note = f"{self.session.task.profiles[profile].summary} {profile_note(board)} " + (
+            ", ".join(f"{count} {what}" for what, count in counts.items()) or "No entries yet.")
         note_widget = self.query_one("#board-note", Static)
         note_widget.update(note)
         note_widget.set_class(not board.comparable, "warning")
-        _fill(self.query_one("#board-table", DataTable), columns, rows, ranks, you_detail=f"session {self.session.id}")
-        if not rows:
-            self.query_one("#board-table", DataTable).add_row("", "(no entries yet for this profile)")
+        _fill(self.query_one("#board-table", DataTable), metric_columns(self.session.task), board.rows, board.ranks,
+              you_detail=f"session {self.session.id},")
+
+
+def session_board(session, profile: str):
+    """The board of `profile` as a session sees it: its sessions folder, and the agents in MLSBENCH_AGENTS."""
+    return build_board(session.task, session.dir.parent.parent, profile)
+
+
+def you_row(session) -> Row:
+    sub = session.state.submission
+    return Row("you", "person", {k: to_number(v) for k, v in session.final_results().items()},
+               f"session {session.id}, test #{sub.key.n if sub else '?'}", YOURS, str(session.seed))
