@@ -137,43 +137,25 @@ class AgentRegion:
 
     n: int
     submitted: bool  # False: no submission, so its last tested region
-    files: dict[str, FileState | None]  # the editable files as tested; None where unknown
-    exact: bool  # False: some text was lost in the source (placeholders)
+    files: dict[str, FileState] | None  # the edited files as tested; None: the source lost part of the text
     results: dict[str, str]  # what the conversation reports for it (the final table when submitted)
 
 
 def agent_region(run) -> AgentRegion | None:
     """The agent's region in one run of a replay (`Replay.split_runs()`).
 
-    The submitted test (an auto-submitted last test counts); with no
-    submission, the last test that ran. None when the run tested nothing.
-
-    This is the one place that reads the replay model for re-scoring: what
-    it needs from it is the submitted test's number (auto-submit included),
-    the last tested number, and the files as that test ran them.
+    The submitted test (the replay counts an auto-submitted last test as
+    submitted); with no submission, the last test that ran. None when the run
+    tested nothing. The files are None when the source lost part of their text.
     """
-    from sessions.replay.model import EditStep, TestStep  # the importers load only when conversations are read
-
-    tests = [s for s in run.steps if isinstance(s, TestStep) and not s.refused and s.n is not None]
-    if not tests:
-        return None
     n, submitted = run.submitted_test, True
-    if n is None and "[auto-submit]" in tests[-1].text:
-        n = tests[-1].n
     if n is None:
-        n, submitted = tests[-1].n, False
-    test = next((s for s in reversed(tests) if s.n == n), None)
-    if test is None:
+        n, submitted = run.last_tested, False
+    if n is None:
         return None
-    position = run.steps.index(test)
-    exact_of: dict[int, bool] = {}
-    for step in run.steps[:position]:
-        if isinstance(step, EditStep) and step.after is not None:
-            exact_of[id(step.after)] = step.exact
-    states = run.files_at(position)
-    exact = all(exact_of.get(id(state), True) for state in states.values() if state is not None)
-    results = dict(run.final) if run.submitted_test == n else test.results()
-    return AgentRegion(n, submitted, dict(states), exact, results)
+    test = next(s for s in reversed(run.tests()) if s.n == n)
+    results = dict(run.final) if submitted else test.results()
+    return AgentRegion(n, submitted, run.tested_files(n), results)
 
 
 @dataclass
@@ -256,14 +238,10 @@ def _agent_run(task: TaskSpec, run, who: str, where: str) -> AgentRun:
                              else f"last tested #{region.n}, not submitted")
     name = Name(f"agent:{who}", "agent", detail, region.submitted)
     published = region.results if region.submitted else {}
-    files: dict[str, str] = {}
-    for f in task.editable_files:
-        state = region.files.get(f.path, _scaffold_state(task, f.path))  # never edited: the scaffold's
-        if state is None:
-            return AgentRun(name, None, published, f"the text of {f.path} at test #{region.n} is not known")
-        files[f.path] = state.text
-    if not region.exact:
-        return AgentRun(name, None, published, "part of the region's text is lost in the source")
+    if region.files is None:
+        return AgentRun(name, None, published, f"the text of test #{region.n} is not known exactly (the source lost part of it)")
+    files = {f.path: region.files.get(f.path, _scaffold_state(task, f.path)).text  # never edited: the scaffold's
+             for f in task.editable_files}
     for path, text in files.items():
         problem = _syntax_problem(path, text)
         if problem:  # the agent's test ran this code, so the source lost part of it

@@ -22,7 +22,7 @@ from pathlib import Path
 from sessions.metrics import parse_line
 from sessions.rescore_candidates import Name
 from sessions.settings import current_settings
-from sessions.store import default_sessions_dir, write_json
+from sessions.store import write_json
 
 HASH_CHARS = 16  # of the sha256 hex digests, in folder names
 
@@ -31,7 +31,7 @@ def default_results_dir(sessions_dir: Path | None = None) -> Path:
     """MLSBENCH_RESULTS, else `results/` beside the sessions folder (so a cluster's shared
     sessions folder gets a shared results store beside it)."""
     configured = current_settings().results_dir
-    return configured or (sessions_dir or default_sessions_dir()).parent / "results"
+    return configured or (sessions_dir or current_settings().sessions_dir).parent / "results"
 
 
 Curve = list[dict[str, float]]  # one dict per TRAIN_METRICS line: key -> number

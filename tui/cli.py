@@ -188,7 +188,7 @@ class Context:
         if cuda_available():
             print("profile: paper (a CUDA device is visible)", file=sys.stderr)
             return "paper"
-        print(f"profile: demo (no CUDA device visible; its scores are not comparable with "
+        print("profile: demo (no CUDA device visible; its scores are not comparable with "
               f"published ones; --profile paper runs the published protocol)", file=sys.stderr)
         return "demo"
 

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
-from sessions.leaderboard import Row, format_value, mean_ranks, published_rows  # noqa: F401 (mean_ranks: re-exported)
+from sessions.leaderboard import Row, format_value, published_rows
 from sessions.metrics import parse_line
 from sessions.ranges import fixed_segments, match_ranges
 from sessions.state import RunRecord, SessionState
-from sessions.tail import read_log_tail
 from tasks.spec import LineRange, TaskSpec
 
 from tui.guard import file_lines

@@ -16,7 +16,7 @@ brings back a known state.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sessions.ranges import EditRefused, content_lines

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sessions.events import LogLines, Progress, RunFinished, RunKey, SessionChanged, SettingStatus
 from sessions.leaderboard import Row
 from tui.bridge import EventPump
-from tui.model import Curve, budget_text, eta_text, mean_ranks, profile_note, series
+from sessions.leaderboard import mean_ranks
+from tui.model import Curve, budget_text, eta_text, profile_note, series
 
 KEY = RunKey("test", 1)
 

@@ -330,7 +330,6 @@ class ReplayScreen(Screen):
     def _show_header(self) -> None:
         header = self.query_one(SessionHeader)
         n = len(self.replay.steps)
-        step = self.step
         header.set_elapsed(f"step {self.shown.index}/{n}")
         header.set_budget(*budget_at(self.replay, self.shown.index, self._total))
         self._show_activity()

@@ -24,8 +24,9 @@ from textual.widgets import TabbedContent, TabPane
 from sessions.engine import Session
 from sessions.events import DONE, FAILED, QUEUED, RUNNING, RunKey, SettingStatus
 from sessions.state import RunRecord
+from sessions.tail import read_log_tail
 from tui.bridge import Batch, EventPump
-from tui.model import read_curves, read_log_tail, run_log_path, safe_id, status_text
+from tui.model import read_curves, run_log_path, safe_id, status_text
 from tui.widgets.history import HistoryPanel
 from tui.widgets.runs import MAX_FLUSH, MAX_LOG_LINES, SettingPanel
 
