@@ -189,7 +189,7 @@ class Context:
             print("profile: paper (a CUDA device is visible)", file=sys.stderr)
             return "paper"
         print("profile: demo (no CUDA device visible; its scores are not comparable with "
-              f"published ones; --profile paper runs the published protocol)", file=sys.stderr)
+              "published ones; --profile paper runs the published protocol)", file=sys.stderr)
         return "demo"
 
     def new_session(self) -> Session:
