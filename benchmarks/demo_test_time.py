@@ -9,8 +9,9 @@ temporary sessions folder, what a person runs:
     mlsbench-tui session test
 
 and prints the wall time of each phase (session new, preflight, the settings,
-the whole test) and of each setting, the CPU time each driver used, each
-setting's result and the digest of its final weights, and the machine's load
+the whole test) and of each setting, each setting's result, the CPU time each
+driver used and the digest of its final weights (where the driver's last log
+line gives them, as the vision drivers' does), and the machine's load
 average before and after. With several candidates it prints the spread
 between the best and the worst result per setting; with --repeat it says
 whether the repeats gave bit-identical results (metrics lines and weights).
@@ -129,13 +130,13 @@ def run_test(task: TaskSpec, candidate: str, sessions_dir: Path, slots: str | No
         begin = next(stamp(e) for e in journal if e["type"] == "setting_started" and e["data"]["label"] == label)
         end = next(stamp(e) for e in journal if e["type"] == "setting_finished" and e["data"]["label"] == label)
         log = (session_dir / "tests" / "1" / f"{label}.log").read_text(errors="replace")
-        done = DONE_RE.search(log)
-        if outcome["status"] != "done" or done is None:
+        if outcome["status"] != "done":
             raise SystemExit(f"{task.id} {candidate} {label}: the setting did not finish "
                              f"({outcome['status']}); its log ends:\n{log[-2000:]}")
+        done = DONE_RE.search(log)  # the vision drivers' last line; other drivers have none
         results = {name: float(value) for name, value in (outcome["results"] or {}).items()}  # journaled as text
-        run.settings.append(SettingRun(label, end - begin, float(done.group(1)), results,
-                                       done.group(2), METRICS_RE.findall(log)))
+        run.settings.append(SettingRun(label, end - begin, float(done.group(1)) if done else None, results,
+                                       done.group(2) if done else None, METRICS_RE.findall(log)))
     return run
 
 
@@ -150,23 +151,25 @@ def print_run(run: TestRun) -> None:
     print(f"  preflight          {run.preflight_s:6.1f} s")
     for s in run.settings:
         values = " ".join(f"{k}={v:.2f}" for k, v in s.results.items())
-        print(f"  {s.label:<22} {s.wall_s:6.1f} s wall {s.cpu_s:6.1f} s CPU  {values}  weights {s.digest}")
+        cpu = f"{s.cpu_s:6.1f} s CPU" if s.cpu_s is not None else "     - s CPU"
+        print(f"  {s.label:<22} {s.wall_s:6.1f} s wall {cpu}  {values}  weights {s.digest or '-'}")
     print(f"  settings           {run.settings_s:6.1f} s")
     print(f"  whole test         {run.test_s:6.1f} s  (CPU of every process: {run.cpu_s:.1f} s)", flush=True)
 
 
 def print_spread(runs: list[TestRun]) -> None:
-    by_setting: dict[str, dict[str, float]] = {}
+    """Per result (one per setting for the CV tasks): the highest minus the
+    lowest value over the candidates, and every candidate's value."""
+    by_result: dict[str, dict[str, float]] = {}
     for run in runs:
         for s in run.settings:
-            for value in s.results.values():
-                by_setting.setdefault(s.label, {})[run.candidate] = value
-    for label, values in by_setting.items():
+            for name, value in s.results.items():
+                by_result.setdefault(name, {})[run.candidate] = value
+    for name, values in by_result.items():
         if len(values) < 2:
             continue
-        best, worst = max(values, key=values.get), min(values, key=values.get)
         listed = ", ".join(f"{k} {v:.2f}" for k, v in sorted(values.items(), key=lambda kv: -kv[1]))
-        print(f"  {label}: spread {values[best] - values[worst]:.2f} points ({listed})")
+        print(f"  {name}: spread {max(values.values()) - min(values.values()):.2f} ({listed})")
 
 
 def print_repeatability(runs: list[TestRun]) -> None:
@@ -176,8 +179,9 @@ def print_repeatability(runs: list[TestRun]) -> None:
     for (task, candidate), group in groups.items():
         if len(group) > 1:
             same = all(r.fingerprint() == group[0].fingerprint() for r in group[1:])
-            print(f"  {task} {candidate}: {len(group)} runs, "
-                  + ("bit-identical (every metrics line and the final weights)" if same else "DIFFERENT"))
+            digests = all(s.digest for r in group for s in r.settings)
+            what = "every metrics line and the final weights" if digests else "every metrics line; no weights digest"
+            print(f"  {task} {candidate}: {len(group)} runs, " + (f"identical ({what})" if same else "DIFFERENT"))
 
 
 def main() -> None:

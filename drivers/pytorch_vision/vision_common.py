@@ -356,7 +356,11 @@ def load_real(dataset: str, root: str, download: bool = False,
 
 
 # demo profile: generated images per architecture (train, test), sized so
-# that one setting takes 25-100 s on an idle 2-core CPU (see protocol()).
+# that a whole test of a CV task (two visible settings side by side, one
+# thread each) takes at most 90 s on an idle 2-core CPU: the longest visible
+# setting sets the pace. CPU seconds per run measured on this project's
+# 2-core machine (one thread, import to last line): ResNet-20 27, ResNet-56
+# 69, VGG-16-BN 64, MobileNetV2 66 (benchmarks/demo_test_time.py prints them).
 # VGG-16-BN costs about 8x ResNet-20 per image (and learns there only with
 # fit_to_profile's classifier).
 DEMO_SIZES = {"resnet20": (1536, 500), "resnet56": (1536, 300),
@@ -713,8 +717,8 @@ class VGG16BN(nn.Module):
 def fit_to_profile(model: nn.Module, profile: str) -> nn.Module:
     """The model a profile trains. ``demo`` only: VGG-16-BN with the published
     classifier (three Linear layers initialised at std 0.01, dropout 0.5)
-    stays at chance level for the ~130 steps of a demo run (train loss
-    ln(100) after 4 epochs); with ``lighten_classifier`` it learns (13-16%
+    stays at chance level for the 80 steps of a demo run (train loss
+    ln(100) after 4 epochs); with ``lighten_classifier`` it learns (10-11%
     on the CIFAR-100-shaped demo data), so a change to the scaffold shows."""
     if profile == "demo" and isinstance(model, VGG16BN):
         model.lighten_classifier()
