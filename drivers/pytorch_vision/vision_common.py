@@ -357,9 +357,9 @@ def load_real(dataset: str, root: str, download: bool = False,
 
 
 # demo profile: generated images per architecture (train, test), sized so
-# that a whole test of a CV task (two visible settings side by side, one
-# thread each) takes at most 90 s on an idle 2-core CPU: the longest visible
-# setting sets the pace. CPU seconds per run measured on this project's
+# that a whole test of a CV task with its default region (two visible
+# settings side by side, one thread each) takes at most 90 s on an idle
+# 2-core CPU: the longest visible setting sets the pace. CPU seconds per run measured on this project's
 # 2-core machine (one thread, import to last line): ResNet-20 27, ResNet-56
 # 69, VGG-16-BN 64, MobileNetV2 66 (benchmarks/demo_test_time.py prints them).
 # VGG-16-BN costs about 8x ResNet-20 per image (and learns there only with
