@@ -1,12 +1,15 @@
-"""How many settings run at once: one slot per visible CUDA device, else one.
+"""How many settings run at once: one slot per visible CUDA device, else one
+per CPU core (the demo drivers train on one thread each, so a 2-core machine
+runs a test's two visible settings side by side).
 
 Found without importing torch: CUDA_VISIBLE_DEVICES when set, else
-`nvidia-smi -L`. MLSBENCH_SLOTS overrides (e.g. 4 on a CPU box, or 2 per GPU
-written as "0,0,1,1" to let small settings share a device).
+`nvidia-smi -L`. MLSBENCH_SLOTS overrides (e.g. 1 to run settings one at a
+time, or 2 per GPU written as "0,0,1,1" to let small settings share a device).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -41,7 +44,15 @@ def detect_slots(spec: str | None = None) -> list[dict[str, str]]:
     if spec and spec.strip():
         return parse_slots(spec.strip())
     gpus = _gpu_ids()
-    return [{"CUDA_VISIBLE_DEVICES": g} for g in gpus] or [{}]
+    return [{"CUDA_VISIBLE_DEVICES": g} for g in gpus] or [{} for _ in range(_cpu_cores())]
+
+
+def _cpu_cores() -> int:
+    """The cores this process may run on (a container's or taskset's share)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def parse_slots(spec: str) -> list[dict[str, str]]:

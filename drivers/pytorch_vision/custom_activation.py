@@ -106,7 +106,7 @@ def check(args):
         data_note = vc.data_check(args)
     except vc.CheckFailed as e:
         vc.fail_check(str(e))
-    device = vc.pick_device(args.device)
+    device = vc.pick_device(args.device, args.profile)
     info = vc.DATASETS[args.dataset]
     try:
         act = CustomActivation().to(device)
@@ -150,7 +150,7 @@ def main():
     args = parse_args()
     if args.check:
         return check(args)
-    device = vc.pick_device(args.device)
+    device = vc.pick_device(args.device, args.profile)
     vc.seed_everything(args.seed)
     proto = vc.protocol(args.profile, args.epochs)
     try:
@@ -182,6 +182,7 @@ def main():
         print(f"  epoch {epoch}/{proto.epochs} took {time.perf_counter() - start:.1f}s "
               f"(total {clock():.0f}s)", flush=True)
     best.print_final()
+    vc.print_done(clock, model)
 
 
 if __name__ == "__main__":

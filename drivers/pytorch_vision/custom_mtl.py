@@ -155,7 +155,7 @@ def check(args):
         data_note = vc.data_check(args, with_coarse=True)
     except vc.CheckFailed as e:
         vc.fail_check(str(e))
-    device = vc.pick_device(args.device)
+    device = vc.pick_device(args.device, args.profile)
     proto = vc.protocol(args.profile, args.epochs)
     try:
         vc.seed_everything(args.seed)
@@ -232,7 +232,7 @@ def main():
     args = parse_args()
     if args.check:
         return check(args)
-    device = vc.pick_device(args.device)
+    device = vc.pick_device(args.device, args.profile)
     vc.seed_everything(args.seed)
     proto = vc.protocol(args.profile, args.epochs)
     try:
@@ -268,6 +268,7 @@ def main():
               f"test {test_coarse:.2f}; {time.perf_counter() - start:.1f}s "
               f"(total {clock():.0f}s) {describe(criterion)}".rstrip(), flush=True)
     best.print_final()
+    vc.print_done(clock, model, criterion)
 
 
 if __name__ == "__main__":

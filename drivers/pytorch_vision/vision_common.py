@@ -26,6 +26,10 @@ batch 128 with the last partial batch kept, fp32 weights and data, seed 42.
 ``quick`` is the same on 30 epochs. ``demo`` trains 4 epochs on generated
 images (DEMO_SIZES per architecture) with batch 32 and lr 0.025, and gives
 VGG-16-BN a classifier that can learn in that many steps (``fit_to_profile``).
+On the CPU a demo run uses one thread and deterministic algorithms
+(``pick_device``), so two runs of the same region end bit-identical (the
+log's last line gives the digest of the final weights) and the engine runs
+one setting per core.
 
 FashionMNIST (28x28, one channel) is zero-padded by 2 pixels on each side to
 32x32 once when loaded (its background is black, so the padding looks like
@@ -35,6 +39,7 @@ CIFAR, and MobileNetV2's stem convolution takes one input channel.
 
 import argparse
 import functools
+import hashlib
 import math
 import os
 import pickle
@@ -167,13 +172,43 @@ def protocol(profile: str, epochs: Optional[int] = None) -> Protocol:
     return Protocol(epochs=n)
 
 
-def pick_device(name: str = "auto") -> torch.device:
+# demo on the CPU: threads per setting. A fixed count, so that a result does
+# not depend on the machine's cores (the thread count changes the order of
+# float reductions); one, so that two settings share a 2-core machine side by
+# side and no thread spins waiting for a sibling the scheduler has parked
+# (ResNet-56 on demo, busy 2-core machine: 293 CPU s on two threads, 69 on one).
+DEMO_CPU_THREADS = 1
+
+
+def pick_device(name: str = "auto", profile: str = "paper") -> torch.device:
+    """The training device; for ``demo`` on the CPU also the fixed thread
+    count and deterministic algorithms (``runtime_note`` reports them)."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(name)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    elif profile == "demo":
+        torch.set_num_threads(DEMO_CPU_THREADS)
+        try:
+            torch.set_num_interop_threads(DEMO_CPU_THREADS)
+        except RuntimeError:  # already fixed in this process (a second call)
+            pass
+        torch.use_deterministic_algorithms(True)
+        # NaN-filling fresh tensors catches reads of uninitialised memory; it
+        # adds work to every allocation and no determinism to correct code.
+        torch.utils.deterministic.fill_uninitialized_memory = False
     return device
+
+
+def runtime_note(device) -> str:
+    """How the run computes, for the log header: device, threads, determinism."""
+    note = f"device={device}"
+    if torch.device(device).type == "cpu":
+        note += f" threads={torch.get_num_threads()}"
+    if torch.are_deterministic_algorithms_enabled():
+        note += " deterministic"
+    return note
 
 
 def seed_everything(seed: int) -> None:
@@ -322,11 +357,15 @@ def load_real(dataset: str, root: str, download: bool = False,
 
 
 # demo profile: generated images per architecture (train, test), sized so
-# that one setting takes 25-100 s on an idle 2-core CPU (see protocol()).
+# that a whole test of a CV task with its default region (two visible
+# settings side by side, one thread each) takes at most 90 s on an idle
+# 2-core CPU: the longest visible setting sets the pace. CPU seconds per run measured on this project's
+# 2-core machine (one thread, import to last line): ResNet-20 27, ResNet-56
+# 69, VGG-16-BN 64, MobileNetV2 66 (benchmarks/demo_test_time.py prints them).
 # VGG-16-BN costs about 8x ResNet-20 per image (and learns there only with
 # fit_to_profile's classifier).
 DEMO_SIZES = {"resnet20": (1536, 500), "resnet56": (1536, 300),
-              "vgg16bn": (768, 200), "mobilenetv2": (512, 300)}
+              "vgg16bn": (640, 200), "mobilenetv2": (512, 300)}
 DEMO_CHUNK = 500   # images generated per seed (a multiple of every class count)
 # amplitudes, in pixel units (0..1): mean colour ("tint") of the superclass
 # and of the class, a random colour shift per image, stripe textures of the
@@ -679,8 +718,8 @@ class VGG16BN(nn.Module):
 def fit_to_profile(model: nn.Module, profile: str) -> nn.Module:
     """The model a profile trains. ``demo`` only: VGG-16-BN with the published
     classifier (three Linear layers initialised at std 0.01, dropout 0.5)
-    stays at chance level for the ~130 steps of a demo run (train loss
-    ln(100) after 4 epochs); with ``lighten_classifier`` it learns (13-16%
+    stays at chance level for the 80 steps of a demo run (train loss
+    ln(100) after 4 epochs); with ``lighten_classifier`` it learns (10-11%
     on the CIFAR-100-shaped demo data), so a change to the scaffold shows."""
     if profile == "demo" and isinstance(model, VGG16BN):
         model.lighten_classifier()
@@ -845,7 +884,7 @@ def print_header(script: str, args, data: Data, model: nn.Module, proto: Protoco
                  device, extra: str = "") -> None:
     train_steps = math.ceil(len(data.train) / proto.batch_size)
     print(f"{script}: arch={args.arch} dataset={args.dataset} profile={args.profile} "
-          f"seed={args.seed} device={device} torch={torch.__version__}", flush=True)
+          f"seed={args.seed} {runtime_note(device)} torch={torch.__version__}", flush=True)
     print(f"data: {data.source}; train {len(data.train)} / test {len(data.test)} "
           f"images, {train_steps} steps per epoch", flush=True)
     print(f"model: {count_params(model):,} parameters{extra}; SGD lr={proto.lr} "
@@ -915,3 +954,23 @@ class Timer:
 
     def __call__(self) -> float:
         return time.perf_counter() - self.t0
+
+
+def weights_digest(*modules: nn.Module) -> str:
+    """sha256 (16 hex digits) of the modules' parameters and buffers: names,
+    dtypes, shapes and every bit of the values. Two runs with the same digest
+    ended with bit-identical weights."""
+    h = hashlib.sha256()
+    for module in modules:
+        for name, t in module.state_dict().items():
+            t = t.detach().cpu().contiguous()
+            h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def print_done(clock: Timer, *modules: nn.Module) -> None:
+    """The run's last log line: its cost (training wall time, CPU time of the
+    whole process) and the digest of the final weights (repeatability)."""
+    print(f"done: training took {clock():.1f} s wall, the process {time.process_time():.1f} s "
+          f"CPU; final weights sha256 {weights_digest(*modules)}", flush=True)

@@ -211,6 +211,25 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("vision_setting", pairs, ids=[f"{t}:{s}" for t, s in pairs])
 
 
+@pytest.fixture(autouse=True)
+def torch_runtime_restored():
+    """A driver's setup run in this process (``--check`` called in-process,
+    ``pick_device`` on demo) fixes torch's threads and deterministic mode for
+    the whole process: put them back after each test."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+    torch.utils.deterministic.fill_uninitialized_memory = fill
+
+
 @pytest.fixture(scope="session")
 def vt():
     """This module: the helpers above, for the tests."""
