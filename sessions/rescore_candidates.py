@@ -202,13 +202,16 @@ class AgentRun:
 
 def agent_runs(task: TaskSpec, paths: Iterable[Path], catalog=None) -> tuple[list[AgentRun], ScanReport]:
     """Every run of every conversation on `task` under `paths`, with the scan's report."""
-    from sessions.replay import TEXT, ReplayError, load_replay
+    from sessions.replay import TEXT, NotAConversation, ReplayError, load_replay
 
     report = ScanReport()
     out = []
     for path in conversation_paths(paths, report):
         try:
             replay = load_replay(path, catalog).replay
+        except NotAConversation:  # e.g. an index of the conversations beside it
+            report.skipped.append((path, "not a conversation (no agent steps)"))
+            continue
         except ReplayError as exc:
             report.skipped.append((path, f"not readable as a conversation ({exc})"))
             continue

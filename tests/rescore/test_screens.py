@@ -6,7 +6,7 @@ from textual.widgets import DataTable, Tabs
 
 from sessions.rescore_candidates import baseline_candidate
 from tests.pilot import wait_for
-from tests.tui.conftest import fast_driver, fixed_ids, make_app, session_factory  # noqa: F401
+from tests.tui.conftest import fast_driver, fixed_ids, make_app  # noqa: F401
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
 
 
