@@ -41,10 +41,16 @@ async def confirm_test(pilot, app) -> str:
     from tui.screens.dialogs import ConfirmDialog
 
     await pilot.press("f5")
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the test dialog")
-    body = static_text(app.screen, "#dialog-text")
+    body = await dialog_text(pilot, app, ConfirmDialog, what="the test dialog")
     await pilot.press("enter")
     return body
+
+
+async def dialog_text(pilot, app, kind: type, what: str) -> str:
+    """Wait for a dialog of `kind` to be on screen with its text drawn (the screen becomes
+    current a moment before its widgets are mounted), and return that text."""
+    await wait_for(pilot, lambda: isinstance(app.screen, kind) and bool(app.screen.query("#dialog-text")), what=what)
+    return static_text(app.screen, "#dialog-text")
 
 
 async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:

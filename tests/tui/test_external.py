@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from tests.pilot import wait_for
+from tests.pilot import dialog_text, wait_for
 from tests.tui.conftest import make_app, notifications
 from tui.screens.dialogs import MessageDialog
 
@@ -40,8 +40,7 @@ async def test_external_editor_change_to_a_fixed_line_is_refused_and_reverted(se
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDialog), what="the refusal")
-        text = str(app.screen.query_one("#dialog-text").content)
+        text = await dialog_text(pilot, app, MessageDialog, what="the refusal")
         assert "line 10 of fake/fake_driver.py is fixed" in text
         assert "put back" in text
         assert session.disk_text(PATH) == original  # reverted on disk
@@ -78,7 +77,6 @@ async def test_a_file_saved_by_another_editor_is_picked_up_and_checked(session_f
         await wait_for(pilot, lambda: app.main.active_editor().document[15] == "NOISE = 0.5", what="the editor")
         changed = target.read_text()
         target.write_text(changed.replace("import time", "import timeit"))
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDialog), what="the refusal")
-        assert "is fixed" in str(app.screen.query_one("#dialog-text").content)
+        assert "is fixed" in await dialog_text(pilot, app, MessageDialog, what="the refusal")
         await wait_for(pilot, lambda: target.read_text() == changed, what="the file put back")
         assert session.state.edits == 1

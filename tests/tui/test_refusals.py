@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.pilot import confirm_test, wait_for
+from tests.pilot import confirm_test, dialog_text, wait_for
 from tests.tui.conftest import make_app, notifications, static_text
 from tui.screens.dialogs import MessageDialog
 
@@ -14,8 +14,7 @@ async def test_a_failing_preflight_spends_nothing_and_says_what_is_missing(sessi
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await confirm_test(pilot, app)
-        await wait_for(pilot, lambda: isinstance(app.screen, MessageDialog), what="the refusal")
-        text = str(app.screen.query_one("#dialog-text").content)
+        text = await dialog_text(pilot, app, MessageDialog, what="the refusal")
         assert "nothing spent" in text and "CHECK FAILED" in text and "fake.bin" in text
         assert "The test was not started" in str(app.screen.query_one(".dialog-title").content)
         await pilot.press("escape")
