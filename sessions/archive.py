@@ -15,27 +15,25 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import platform
 import tarfile
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
 from sessions.errors import Refused
 from sessions.flags import journaled_flags
-from sessions.journal import Entry, JournalCorrupt, now_iso, read_journal
-from sessions.state import RunRecord, SessionState
 from sessions.folder import JOURNAL, SessionFolder
+from sessions.journal import Entry, JournalCorrupt, journal_identity, now_iso, read_journal
+from sessions.state import RunRecord, SessionState
+from sessions.versions import package_versions
 from tasks.spec import TaskSpec
 
 FORMAT = "mlsbench-tui-archive"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SUFFIX = ".mlsbench.tar.gz"
-PACKAGES = ("mlsbench-tui", "textual", "numpy", "torch", "torchvision")  # looked up, never imported
 
 
 class ArchiveError(Refused):
@@ -48,22 +46,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def session_identity(journal_path: Path) -> str:
-    """A session's identity: the hash of its journal's first line (copies share it)."""
-    with open(journal_path, "rb") as fh:
-        return hashlib.sha256(fh.readline().rstrip(b"\n")).hexdigest()
 
 
 def replay_state(entries: list[Entry]) -> SessionState:
@@ -110,7 +92,7 @@ def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], jour
         "format_version": FORMAT_VERSION,
         "exported_at": now_iso(),
         "session": {
-            "id": session_dir.name, "identity": session_identity(SessionFolder(session_dir).journal),
+            "id": session_dir.name, "identity": journal_identity(SessionFolder(session_dir).journal),
             "person": meta.get("person", ""), "profile": meta["profile"], "seed": meta["seed"],
             "test_budget": meta["test_budget"], "tests": len(state.tests),
             "submitted_test": state.submitted_test, "closed": state.closed,

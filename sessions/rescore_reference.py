@@ -14,7 +14,6 @@ import json
 import os
 import platform
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
@@ -22,25 +21,14 @@ from sessions.errors import Refused
 from sessions.rescore_candidates import Name, fixed_hash
 from sessions.rescore_store import Curve, StoredResult
 from sessions.store import write_json
+from sessions.versions import package_versions
 from tasks.spec import TaskSpec
 
-PACKAGES = ("mlsbench-tui", "torch", "torchvision", "numpy")
 CURVE_POINTS = 200  # rows kept per setting curve in the shipped file (evenly spaced, last kept)
 
 
 def reference_path(task: TaskSpec, profile: str) -> Path:
     return task.folder / f"reference-{profile}.json"
-
-
-def package_versions() -> dict[str, str]:
-    """Versions without importing the packages (the app process never imports torch)."""
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def machine() -> dict[str, object]:

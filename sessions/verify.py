@@ -25,13 +25,12 @@ from sessions.archive import (
     file_sha256,
     final_results,
     open_archive,
-    session_identity,
 )
 from sessions.events import DONE, ENDED
 from sessions.execution import replay_log
 from sessions.folder import JOURNAL, SessionFolder
 from sessions.flags import Flag, snapshot_flags
-from sessions.journal import Entry, JournalCorrupt, read_journal
+from sessions.journal import Entry, JournalCorrupt, journal_identity, read_journal
 from sessions.metrics import SettingMetrics
 from sessions.ranges import EditRefused, fixed_segments
 from sessions.runner import read_exit_file
@@ -160,7 +159,7 @@ class _Checker:
             self.fail("hash chain", f"{JOURNAL} line {exc.line_no}: {exc.reason}")
             self.blocked = "the journal's chain is broken"
             return
-        self.verdict.identity = session_identity(path)
+        self.verdict.identity = journal_identity(path) or ""
         if torn:
             self.fail("hash chain", torn)
         if not self.entries or self.entries[0].type != "session_created":
