@@ -19,8 +19,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/mlsbench-tui --task $(TASK) --profile demo
 
+# The whole suite on 2 workers (training runs one thread each on demo), then the Slurm
+# tests alone: they share one local cluster, which two workers would each start.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -ra --durations=15
+	$(PY) -m pytest -ra --durations=15 -m "not slurm" -n $(TEST_WORKERS)
+	$(PY) -m pytest -ra -m slurm
 
 # Everything but the tests marked `slow` (training, whole sessions), on 2 workers: most
 # tests wait on subprocesses and the screen, so two share a 2-core machine well.
