@@ -16,6 +16,7 @@ from tests.drivers import conftest as vt_module
 # task id -> (editable object, the interface its description must state)
 FAMILY = {
     "cv-classification-loss": ("compute_loss", "compute_loss(logits, targets, config)"),
+    "dl-lr-schedule": ("get_lr", "get_lr(epoch, total_epochs, base_lr, config)"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
