@@ -17,6 +17,8 @@ from tests.drivers import conftest as vt_module
 FAMILY = {
     "cv-classification-loss": ("compute_loss", "compute_loss(logits, targets, config)"),
     "dl-lr-schedule": ("get_lr", "get_lr(epoch, total_epochs, base_lr, config)"),
+    "dl-regularization": ("compute_regularization",
+                          "compute_regularization(model, inputs, outputs, targets, config)"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
