@@ -19,6 +19,7 @@ FAMILY = {
     "dl-lr-schedule": ("get_lr", "get_lr(epoch, total_epochs, base_lr, config)"),
     "dl-regularization": ("compute_regularization",
                           "compute_regularization(model, inputs, outputs, targets, config)"),
+    "dl-weight-initialization": ("initialize_weights", "initialize_weights(model, config)"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
