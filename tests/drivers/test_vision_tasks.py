@@ -20,6 +20,7 @@ FAMILY = {
     "dl-regularization": ("compute_regularization",
                           "compute_regularization(model, inputs, outputs, targets, config)"),
     "dl-weight-initialization": ("initialize_weights", "initialize_weights(model, config)"),
+    "cv-pooling-aggregation": ("CustomPool", "def forward(self, x):   # x: [B, C, H, W] -> [B, C]"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
