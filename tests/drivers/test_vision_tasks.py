@@ -21,6 +21,7 @@ FAMILY = {
                           "compute_regularization(model, inputs, outputs, targets, config)"),
     "dl-weight-initialization": ("initialize_weights", "initialize_weights(model, config)"),
     "cv-pooling-aggregation": ("CustomPool", "def forward(self, x):   # x: [B, C, H, W] -> [B, C]"),
+    "dl-normalization": ("CustomNorm", "def __init__(self, num_features): ..."),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
