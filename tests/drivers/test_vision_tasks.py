@@ -22,6 +22,7 @@ FAMILY = {
     "dl-weight-initialization": ("initialize_weights", "initialize_weights(model, config)"),
     "cv-pooling-aggregation": ("CustomPool", "def forward(self, x):   # x: [B, C, H, W] -> [B, C]"),
     "dl-normalization": ("CustomNorm", "def __init__(self, num_features): ..."),
+    "dl-residual-connection": ("CustomBlock", "def __init__(self, in_planes, planes, stride=1): ..."),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
