@@ -1275,3 +1275,56 @@ def require_scalar(value, what: str) -> None:
     if not torch.is_tensor(value) or value.numel() != 1:
         got = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
         raise CheckFailed(f"{what} must return a scalar tensor, got {got}")
+
+
+# ============================================================================
+# Family: a per-image torchvision transform pipeline (custom_augment.py)
+# ============================================================================
+
+class TransformLoader:
+    """Training batches through a per-image torchvision transform, as a
+    DataLoader(shuffle=True) over PIL images would give them: a fresh order
+    per epoch from a generator seeded with ``seed``, the last partial batch
+    kept, ``transform(PIL image) -> [C, 32, 32] tensor`` per image (on CPU
+    worker processes where there are CPUs to spare), batches moved to
+    ``device``. Yields ``(x, labels, None)`` like DeviceLoader."""
+
+    def __init__(self, split: Split, batch_size: int, transform, device, seed: int,
+                 workers: int = 0):
+        from torch.utils.data import DataLoader
+        self.device = torch.device(device)
+        self.split = split
+        dataset = PILImages(split, transform)
+        self.loader = DataLoader(dataset, batch_size=batch_size, shuffle=True,
+                                 num_workers=workers, persistent_workers=workers > 0,
+                                 pin_memory=self.device.type == "cuda",
+                                 generator=torch.Generator().manual_seed(seed))
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, y in self.loader:
+            yield (x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True),
+                   None)
+
+
+class PILImages(torch.utils.data.Dataset):
+    """A split as (transform(PIL image), label) pairs: RGB images for
+    CIFAR, mode "L" for FashionMNIST (zero-padded to 32x32)."""
+
+    def __init__(self, split: Split, transform=None):
+        self.images = split.images.permute(0, 2, 3, 1).numpy()     # N, H, W, C uint8
+        self.labels = split.labels
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def image(self, i: int):
+        from PIL import Image
+        img = self.images[i]
+        return Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
+
+    def __getitem__(self, i):
+        return self.transform(self.image(i)), self.labels[i]

@@ -23,6 +23,7 @@ FAMILY = {
     "cv-pooling-aggregation": ("CustomPool", "def forward(self, x):   # x: [B, C, H, W] -> [B, C]"),
     "dl-normalization": ("CustomNorm", "def __init__(self, num_features): ..."),
     "dl-residual-connection": ("CustomBlock", "def __init__(self, in_planes, planes, stride=1): ..."),
+    "cv-data-augmentation": ("build_train_transform", "build_train_transform(config)"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
