@@ -24,6 +24,8 @@ FAMILY = {
     "dl-normalization": ("CustomNorm", "def __init__(self, num_features): ..."),
     "dl-residual-connection": ("CustomBlock", "def __init__(self, in_planes, planes, stride=1): ..."),
     "cv-data-augmentation": ("build_train_transform", "build_train_transform(config)"),
+    "cv-sample-weighting": ("compute_class_weights",
+                            "compute_class_weights(class_counts, num_classes, config)"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
