@@ -1127,21 +1127,23 @@ def class_counts(split: Split, num_classes: int) -> list:
 # ============================================================================
 
 def compressed_data_parallel_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                                  optimizer, compressors: list):
+                                  optimizer, compressors: list,
+                                  on_sent: Callable = None):
     """One SGD step of K-worker data-parallel training, simulated in one
-    process. The batch is split into K = len(compressors) equal shards
-    (torch.chunk); worker k runs forward/backward on its shard, and each
-    parameter's gradient goes through worker k's compressor (compress ->
-    what would be sent, decompress -> what the others rebuild); the K
-    rebuilt gradients are averaged (the all-reduce) and the optimizer steps
-    on the average (weight decay and momentum after it, as DDP does).
-    Each worker owns its compressor, so error-feedback state is per worker.
-    Returns (mean loss, logits of the whole batch, floats sent, floats in
-    the dense gradients)."""
+    process. The batch is split into K = len(compressors) shards
+    (torch.chunk; fewer when the batch is smaller than K); worker k runs
+    forward/backward on its shard, and each parameter's gradient goes
+    through worker k's compressor (compress -> what would be sent,
+    decompress -> what the others rebuild; ``on_sent(sent, grad)`` sees
+    each message). The rebuilt gradients are averaged (the all-reduce) and
+    the optimizer steps on the average (momentum and weight decay after
+    it, as DistributedDataParallel does). Each worker owns its compressor,
+    so error-feedback state is per worker. Returns (mean loss, logits of
+    the whole batch)."""
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     total = {n: torch.zeros_like(p) for n, p in params}
-    losses, outs, sent, dense = [], [], 0, 0
     shards = list(zip(torch.chunk(x, len(compressors)), torch.chunk(y, len(compressors))))
+    losses, outs = [], []
     for compressor, (xs, ys) in zip(compressors, shards):
         model.zero_grad(set_to_none=True)
         out = model(xs)
@@ -1149,21 +1151,21 @@ def compressed_data_parallel_step(model: nn.Module, x: torch.Tensor, y: torch.Te
         loss.backward()
         for name, p in params:
             grad = p.grad if p.grad is not None else torch.zeros_like(p)
-            packed, ctx = compressor.compress(grad, name)
-            rebuilt = compressor.decompress(packed, ctx)
-            if tuple(rebuilt.shape) != tuple(grad.shape):
-                raise ValueError(f"Compressor.decompress returned shape "
-                                 f"{tuple(rebuilt.shape)} for {name} of shape "
-                                 f"{tuple(grad.shape)}")
+            sent, ctx = compressor.compress(grad, name)
+            rebuilt = compressor.decompress(sent, ctx)
+            if not torch.is_tensor(rebuilt) or tuple(rebuilt.shape) != tuple(grad.shape):
+                got = tuple(rebuilt.shape) if torch.is_tensor(rebuilt) else type(rebuilt).__name__
+                raise ValueError(f"Compressor.decompress must rebuild {name}'s gradient "
+                                 f"of shape {tuple(grad.shape)}; got {got}")
             total[name] += rebuilt.to(grad.dtype)
-            sent += sum(t.numel() for t in packed)
-            dense += grad.numel()
+            if on_sent is not None:
+                on_sent(sent, grad)
         losses.append(loss.detach() * ys.numel())
         outs.append(out.detach())
     for name, p in params:
         p.grad = total[name] / len(shards)
     optimizer.step()
-    return torch.stack(losses).sum() / y.numel(), torch.cat(outs), sent, dense
+    return torch.stack(losses).sum() / y.numel(), torch.cat(outs)
 
 
 # ============================================================================

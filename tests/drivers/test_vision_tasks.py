@@ -26,6 +26,7 @@ FAMILY = {
     "cv-data-augmentation": ("build_train_transform", "build_train_transform(config)"),
     "cv-sample-weighting": ("compute_class_weights",
                             "compute_class_weights(class_counts, num_classes, config)"),
+    "optimization-gradient-compression": ("Compressor", "def compress(self, tensor, name):"),
 }
 TASK_IDS = sorted(FAMILY)
 FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-vision-family.json"
