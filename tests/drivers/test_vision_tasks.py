@@ -6,7 +6,10 @@ description, --check, and one demo epoch of every baseline on every setting
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,14 @@ def test_every_baseline_runs_a_demo_epoch_on_every_setting(vt, tmp_path, task, b
     (row,) = vt.parse_metrics(proc.stdout)
     assert row["epoch"] == 1 and 0.0 <= row["test_acc"] <= 100.0
     assert re.search(r"^FINAL_METRICS best_test_acc=\S+ best_epoch=1$", proc.stdout, re.M)
+
+
+def test_gpu_check_stops_at_once_without_cuda(vt):
+    """benchmarks/gpu_check.py with no CUDA device visible: exit 2 and one
+    line saying so, before any work."""
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, str(vt.ROOT / "benchmarks" / "gpu_check.py")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("gpu_check: no CUDA device is visible"), proc.stderr
+    assert proc.stdout == ""
