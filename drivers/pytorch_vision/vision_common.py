@@ -1098,12 +1098,18 @@ def load_family_data(args, imbalance_ratio: Optional[float] = None) -> Data:
     the new networks' demo sizes and, given ``imbalance_ratio``, the
     long-tailed training set (test set kept balanced). The demo's long tail
     starts from LT_N_MAX balanced generated images per class and keeps the
-    real profile's shape."""
+    real profile's shape; --train-size then lowers n_max until the long
+    tail fits (every class keeps at least one image) instead of cutting
+    the tail off."""
     demo = args.profile == "demo"
     n_train, n_test = family_demo_sizes(args.arch)
     info = DATASETS[args.dataset]
     if imbalance_ratio:
         n_max = LT_N_MAX[(args.dataset, demo)]
+        if args.train_size:
+            fits = [n for n in range(1, n_max + 1) if sum(
+                long_tail_counts(n, info.num_classes, imbalance_ratio)) <= args.train_size]
+            n_max = max(fits, default=1)
         n_train = n_max * info.num_classes
     if demo:
         data = demo_data(args.dataset, n_train, args.test_size or n_test)
@@ -1111,10 +1117,10 @@ def load_family_data(args, imbalance_ratio: Optional[float] = None) -> Data:
         data = load_real(args.dataset, args.data_root, download=args.download)
         data.test = data.test.head(args.test_size)
     if imbalance_ratio:
-        data.train = long_tail(data.train, info.num_classes, imbalance_ratio,
-                               LT_N_MAX[(args.dataset, demo)])
-        data.source += f", long-tailed (imbalance ratio {imbalance_ratio:g})"
-    data.train = data.train.head(args.train_size)
+        data.train = long_tail(data.train, info.num_classes, imbalance_ratio, n_max)
+        data.source += f", long-tailed (imbalance ratio {imbalance_ratio:g}, n_max {n_max})"
+    else:
+        data.train = data.train.head(args.train_size)
     return data
 
 
