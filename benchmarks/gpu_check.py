@@ -129,7 +129,7 @@ def dataloader_rate(vc, torch, device, steps=300, workers=None):
 def write_cifar100(root: Path, n_train=50_000, n_test=10_000) -> None:
     """CIFAR-100 python files of the real size, random contents."""
     import numpy as np
-    import vision_common as vc
+    import vision_family as vc  # vision_common and the family pieces
     rng = np.random.default_rng(0)
     folder = root / "cifar-100-python"
     folder.mkdir(parents=True)
@@ -175,7 +175,7 @@ def main() -> int:
     args = parser.parse_args()
     torch = require_cuda()
     sys.path.insert(0, str(VISION))
-    import vision_common as vc
+    import vision_family as vc  # vision_common and the family pieces
     device = vc.pick_device("cuda")
     print(f"gpu_check: {torch.cuda.get_device_name(device)}, torch {torch.__version__}, "
           f"CUDA {torch.version.cuda}, {os.cpu_count()} CPUs", flush=True)

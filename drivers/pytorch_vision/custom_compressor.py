@@ -40,7 +40,7 @@ import os
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import vision_common as vc  # FIXED helpers beside this file (data, models, loop)
+import vision_family as vc  # FIXED helpers beside this file (data, models, loop)
 
 vc.install_check_reporter(__file__)  # under --check: errors -> "CHECK FAILED: ..."
 

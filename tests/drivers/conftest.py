@@ -241,3 +241,10 @@ def vc():
     """drivers/pytorch_vision/vision_common.py, imported from its folder."""
     import vision_common
     return vision_common
+
+
+@pytest.fixture(scope="session")
+def vf():
+    """drivers/pytorch_vision/vision_family.py (the ten family scaffolds' helpers)."""
+    import vision_family
+    return vision_family

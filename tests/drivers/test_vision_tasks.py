@@ -36,8 +36,11 @@ FACTS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pytorch-
 
 
 def _runs():
-    return [(t, b, s) for t in TASK_IDS for b in vt_module.baselines(t)
-            for s in vt_module.settings(t)]
+    """Every (task, baseline, setting); the scaffold default (each task's first baseline) in
+    the slow tier, the other baselines in the `sweep` tier (about 80 more demo epochs: over
+    an hour on 2 cores, so `make test-sweep`, not CI)."""
+    return [pytest.param(t, b, s, id=f"{t}:{b}:{s}", marks=[] if i == 0 else [pytest.mark.sweep])
+            for t in TASK_IDS for i, b in enumerate(vt_module.baselines(t)) for s in vt_module.settings(t)]
 
 
 def _region(vt, task):
@@ -108,8 +111,7 @@ def test_check_passes_on_every_setting(vt, tmp_path, task, label):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task, baseline, label", _runs(),
-                         ids=[f"{t}:{b}:{s}" for t, b, s in _runs()])
+@pytest.mark.parametrize("task, baseline, label", _runs())
 def test_every_baseline_runs_a_demo_epoch_on_every_setting(vt, tmp_path, task, baseline, label):
     ws = vt.make_workspace(tmp_path, task, vt.baseline_text(task, baseline))
     proc = vt.run(vt.setting_argv(task, label, ws) + vt.TINY, ws)
@@ -132,51 +134,51 @@ def test_gpu_check_stops_at_once_without_cuda(vt):
 
 
 # ---------------------------------------------------------------------------
-# The shared pieces in vision_common (fast)
+# The family pieces in vision_family (fast)
 # ---------------------------------------------------------------------------
 
-def test_long_tail_profile_gives_the_usual_cifar_lt_sizes(vc):
-    assert sum(vc.long_tail_counts(5000, 10, 100)) == 12406
-    assert sum(vc.long_tail_counts(500, 100, 100)) == 10847
-    counts = vc.long_tail_counts(500, 100, 50)
+def test_long_tail_profile_gives_the_usual_cifar_lt_sizes(vf):
+    assert sum(vf.long_tail_counts(5000, 10, 100)) == 12406
+    assert sum(vf.long_tail_counts(500, 100, 100)) == 10847
+    counts = vf.long_tail_counts(500, 100, 50)
     assert counts[0] == 500 and counts[-1] == 10 and counts == sorted(counts, reverse=True)
 
 
-def test_long_tail_keeps_the_first_images_of_each_class_in_order(vc):
+def test_long_tail_keeps_the_first_images_of_each_class_in_order(vf):
     import torch
     labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
-    split = vc.Split(torch.arange(12, dtype=torch.uint8).view(12, 1, 1, 1), labels)
-    kept = vc.long_tail(split, 3, 4.0, n_max=4)          # counts 4, 2, 1
+    split = vf.Split(torch.arange(12, dtype=torch.uint8).view(12, 1, 1, 1), labels)
+    kept = vf.long_tail(split, 3, 4.0, n_max=4)          # counts 4, 2, 1
     assert kept.labels.tolist() == [0, 1, 2, 0, 1, 0, 0]
     assert kept.images.flatten().tolist() == [0, 1, 2, 3, 4, 6, 9]
 
 
 @pytest.mark.parametrize("dataset, ratio", [("cifar10", 100), ("cifar100", 100), ("cifar100", 50)])
-def test_demo_long_tail_keeps_the_profile_and_every_class(vc, dataset, ratio):
+def test_demo_long_tail_keeps_the_profile_and_every_class(vf, dataset, ratio):
     import argparse
     for train_size in (None, 96):
         args = argparse.Namespace(profile="demo", arch="resnet32", dataset=dataset,
                                   train_size=train_size, test_size=200, data_root="",
                                   download=False)
-        data = vc.load_family_data(args, imbalance_ratio=ratio)
-        counts = vc.class_counts(data.train, data.info.num_classes)
+        data = vf.load_family_data(args, imbalance_ratio=ratio)
+        counts = vf.class_counts(data.train, data.info.num_classes)
         assert min(counts) >= 1 and counts == sorted(counts, reverse=True)
         n_max = counts[0]
-        assert counts == vc.long_tail_counts(n_max, data.info.num_classes, ratio)
-        test = vc.class_counts(data.test, data.info.num_classes)
+        assert counts == vf.long_tail_counts(n_max, data.info.num_classes, ratio)
+        test = vf.class_counts(data.test, data.info.num_classes)
         assert max(test) - min(test) <= 1          # balanced test set
 
 
 @pytest.mark.parametrize("arch, classes, params", [
     ("resnet20", 10, 269_722), ("resnet32", 10, 464_154), ("resnet56", 10, 853_018),
     ("resnet110", 10, 1_727_962), ("vgg11bn", 100, 9_802_596)])
-def test_family_networks_have_their_published_sizes(vc, arch, classes, params):
-    assert vc.count_params(vc.build_family_model(arch, classes)) == params
+def test_family_networks_have_their_published_sizes(vf, arch, classes, params):
+    assert vf.count_params(vf.build_family_model(arch, classes)) == params
 
 
 @pytest.mark.parametrize("arch, in_channels", [("resnet20", 3), ("vgg16bn", 3),
                                                ("mobilenetv2", 1)])
-def test_pooled_net_with_average_pooling_is_the_network_itself(vc, arch, in_channels):
+def test_pooled_net_with_average_pooling_is_the_network_itself(vf, arch, in_channels):
     import torch
 
     class Average(torch.nn.Module):
@@ -184,13 +186,13 @@ def test_pooled_net_with_average_pooling_is_the_network_itself(vc, arch, in_chan
             return x.mean(dim=(2, 3))
 
     torch.manual_seed(0)
-    net = vc.build_family_model(arch, 10, in_channels).eval()
+    net = vf.build_family_model(arch, 10, in_channels).eval()
     x = torch.randn(2, in_channels, 32, 32)
     with torch.no_grad():
-        assert torch.allclose(vc.PooledNet(net, Average())(x), net(x), atol=1e-5)
+        assert torch.allclose(vf.PooledNet(net, Average())(x), net(x), atol=1e-5)
 
 
-def test_block_resnet_follows_the_block_expansion(vc):
+def test_block_resnet_follows_the_block_expansion(vf):
     import torch
     import torch.nn as nn
 
@@ -204,20 +206,20 @@ def test_block_resnet_follows_the_block_expansion(vc):
         def forward(self, x):
             return self.conv(x)
 
-    net = vc.BlockResNet(20, 10, Wide)
+    net = vf.BlockResNet(20, 10, Wide)
     assert net.head.in_features == 256
     assert net(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
-def test_replace_modules_swaps_every_batchnorm(vc):
+def test_replace_modules_swaps_every_batchnorm(vf):
     import torch.nn as nn
-    net = vc.build_family_model("resnet20", 10)
+    net = vf.build_family_model("resnet20", 10)
     n = sum(isinstance(m, nn.BatchNorm2d) for m in net.modules())
-    assert vc.replace_modules(net, nn.BatchNorm2d, lambda bn: nn.GroupNorm(1, bn.num_features)) == n
+    assert vf.replace_modules(net, nn.BatchNorm2d, lambda bn: nn.GroupNorm(1, bn.num_features)) == n
     assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
 
 
-def test_compressed_step_with_lossless_compressors_is_the_plain_step(vc):
+def test_compressed_step_with_lossless_compressors_is_the_plain_step(vf):
     """Equal shards, compressors that send the gradient as it is: the
     averaged gradient is the full batch's, so both models end equal; and
     every message is seen by on_sent."""
@@ -239,7 +241,7 @@ def test_compressed_step_with_lossless_compressors_is_the_plain_step(vc):
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     twin_opt = torch.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     messages = []
-    loss, out = vc.compressed_data_parallel_step(model, x, y, opt, [Lossless()] * 4,
+    loss, out = vf.compressed_data_parallel_step(model, x, y, opt, [Lossless()] * 4,
                                                  lambda sent, grad: messages.append(sent))
     twin_loss = nn.functional.cross_entropy(twin(x), y)
     twin_opt.zero_grad()
@@ -251,7 +253,7 @@ def test_compressed_step_with_lossless_compressors_is_the_plain_step(vc):
         assert torch.allclose(p, q, atol=1e-6)
 
 
-def test_compressed_step_refuses_a_wrong_shape(vc):
+def test_compressed_step_refuses_a_wrong_shape(vf):
     import torch
     import torch.nn as nn
 
@@ -265,5 +267,5 @@ def test_compressed_step_refuses_a_wrong_shape(vc):
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, 5))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match=r"rebuild 1.weight's gradient of shape \(5, 12\)"):
-        vc.compressed_data_parallel_step(model, torch.randn(4, 3, 2, 2), torch.arange(4),
+        vf.compressed_data_parallel_step(model, torch.randn(4, 3, 2, 2), torch.arange(4),
                                          opt, [Flattening()] * 2)
