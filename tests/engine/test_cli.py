@@ -103,4 +103,7 @@ def test_leaderboard_ranks_published_agent_conversations(cli):
     assert [r["entry"] for r in rows][:2] == ["baseline:gelu", "agent:deepseek-reasoner"]
     code, out, _ = cli("leaderboard", "--task", "dl-activation-function", "--profile", "demo",
                        "--agents", str(seeds))
-    assert "agent:" not in out and "not comparable" in out
+    # demo: the transcript's published 93.01 never shows; its region re-scored on demo does
+    agent_lines = [line for line in out.splitlines() if "agent:" in line]
+    assert "not comparable" in out and agent_lines and "93.01" not in out
+    assert all("re-scored" in line and "published" not in line for line in agent_lines)

@@ -108,7 +108,8 @@ def test_a_huge_seed_is_refused_before_anything_is_made(cli, tmp_path):
 
 
 def test_ctrl_c_at_the_instant_a_test_starts_cancels_it_and_leaves_nothing_queued(cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("MLSBENCH_SLOTS", "1")  # the second setting is still queued when the interrupt comes
+    monkeypatch.setenv("MLSBENCH_SLOTS", "1")  # the second setting is still queued when the interrupt comes,
+    monkeypatch.setenv("FAKE_SLEEP", "1")  # and the first still running, however busy the machine
     sid = new_id(cli)
     journaled = Session.record
 

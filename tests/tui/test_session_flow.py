@@ -88,10 +88,13 @@ async def test_a_whole_session_edit_three_tests_submit_and_the_final_table(sessi
         assert gamma.run_key.phase == "submit" and gamma.lines_seen > 0 and gamma.status == "done"
         final = app.screen.query_one("#final-table", DataTable)
         rows = [[str(c) for c in final.get_row_at(i)] for i in range(final.row_count)]
-        you = next(r for r in rows if r[1] == "you")
+        you = next(r for r in rows if r[6] == "yours")
         assert you[2:5] == ["65.00", "66.00", "67.00"]  # alpha, beta (test #2) and hidden gamma
-        assert {r[1] for r in rows} == {"you", "baseline:default", "baseline:better"}
-        assert rows[0][1] == "baseline:better"  # 70 > 65: ranked first
-        assert "NOT comparable" in str(app.screen.query_one(".note.warning").content)
+        # Ranked among this profile's rows only: the published (paper) 70 of baseline:better is
+        # not on a demo board, and the default is offered for re-scoring, not ranked.
+        assert {r[1] for r in rows} == {"person:tester", "baseline:default (default)"}
+        assert rows[0][:2] == ["1", "person:tester"] and rows[1][6] == "not measured"
+        assert "not comparable with the published (paper) numbers, so none are shown" in str(
+            app.screen.query_one(".note.warning").content)
         assert static_text(app, "#budget").startswith("Submitted test #2")
         assert session.final_results()["test_acc_gamma"] == "67.00"
