@@ -186,6 +186,13 @@ class Session:
             if scratch.is_dir() and not run_dir.exists():
                 run_dir.parent.mkdir(parents=True, exist_ok=True)
                 scratch.rename(run_dir)
+        for record in self.state.runs:  # finished in the journal, but the disk was full for its results
+            target = self.folder.results_path(record.key)
+            if record.finished and target.parent.is_dir() and not target.exists():
+                try:
+                    write_json(target, record.summary())
+                except OSError:
+                    pass  # still no room: the journal holds the result, the next start tries again
         notes = [self.journal.warning] if self.journal.warning else []
         for path in self.editable_paths:
             tmp = self.folder.workspace_tmp(path)
@@ -515,13 +522,12 @@ class Session:
 
     def _run_finished(self, key: RunKey, feedback: str) -> None:
         self.record("run_finished", phase=key.phase, n=key.n, feedback=feedback)
-        record = self.state.run(key)
         target = self.folder.results_path(key)
         try:
-            write_json(target, record.summary())
+            write_json(target, self.state.run(key).summary())
         except OSError as exc:
-            raise storage_error(exc, target,
-                                f"The result of {key} is in the journal, but its results.json was not written") from None
+            raise storage_error(exc, target, f"The result of {key} is in the journal, but its results.json "
+                                             "was not written (the next start writes it)") from None
         self._changed("run finished")
 
     def test(self, timeout: float | None = None) -> str:

@@ -50,8 +50,22 @@ def process_alive(pid: int) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
-    """The group still has its leader, or members it left (a zombie leader counts as gone)."""
-    return _exists(os.killpg, pgid)
+    """The group still has a process that has not ended: its leader, or members it left.
+    Zombies count as gone (where init reaps late, orphans stay in the group as zombies)."""
+    if not _exists(os.killpg, pgid):
+        return False
+    if not Path("/proc/self/stat").exists():
+        return True  # no /proc to ask: kill(0) has to do
+    return any(_live_member(entry, pgid) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+
+
+def _live_member(proc: Path, pgid: int) -> bool:
+    try:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[-1].split()
+    except OSError:
+        return False  # ended while we looked
+    state, group = fields[0], int(fields[2])  # after the name: state, ppid, pgrp
+    return group == pgid and state not in ("Z", "X")
 
 
 def _is_zombie(pid: int) -> bool:

@@ -128,9 +128,13 @@ class SessionState:
     def submitted_test(self) -> int | None:
         return self.submission.key.n if self.submission else None
 
+    @property
+    def runs(self) -> list[RunRecord]:
+        """Every test, then the submission if there is one."""
+        return [*self.tests, *([self.submission] if self.submission else [])]
+
     def active_run(self) -> RunRecord | None:
-        runs = [*self.tests, *([self.submission] if self.submission else [])]
-        return next((r for r in runs if not r.finished), None)
+        return next((r for r in self.runs if not r.finished), None)
 
     def run(self, key: RunKey) -> RunRecord:
         if key.phase == "submit":

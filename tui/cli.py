@@ -416,6 +416,9 @@ def follow(session: Session, start, as_json: bool) -> None:
             raise
         if controller is None:
             print("nothing is running in this session")
+            last = session.state.runs[-1] if session.state.runs else None
+            if last is not None and not as_json:
+                print(f"\nThe last run, {last.key}, has finished:\n\n{last.feedback or ''}")
             return
         while not controller.wait(0.2):
             interrupts.cancel_if_requested()

@@ -119,7 +119,8 @@ def test_a_disk_that_fills_during_a_test_ends_the_command_with_the_path(cli, sma
 
     monkeypatch.setattr(Session, "record", record_then_fill)
     code, _, err = cli("session", "test", "--session", sid)
-    assert code == 2 and "the disk is full" in err and str(session_dir / "journal.jsonl") in err
+    # the journal, or a file written after it (a freed temporary can hand the journal a page)
+    assert code == 2 and "the disk is full" in err and f"could not write {session_dir}" in err
     assert "session wait" in err and "Traceback" not in err
     entries, _, _, warning = read_journal(session_dir / "journal.jsonl")
     assert warning is None and [e.type for e in entries].count("test_started") == 1

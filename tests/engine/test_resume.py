@@ -199,3 +199,17 @@ def test_kill_minus_nine_during_submit_then_resume_finishes_it(fake_task, tmp_pa
         resumed.close()
     types = journal_types(session.dir)
     assert types.count(("submit_started", None)) == 1 and types[-1] == ("run_finished", None)
+
+
+def test_a_results_file_the_disk_had_no_room_for_is_written_by_the_next_start(new_session):
+    session = new_session()
+    session.test()
+    results = session.dir / "tests" / "1" / "results.json"
+    written = results.read_text()
+    results.unlink()  # as when the disk filled between the journal line and this file
+    session.close()
+    resumed = Session.open(session.dir, session.task, python=sys.executable, slots=[{}])
+    assert results.read_text() == written
+    assert resumed.reattach() is None  # it finished: nothing to follow, nothing run again
+    assert resumed.state.budget_left == 2
+    resumed.close()

@@ -6,6 +6,7 @@ import pytest
 
 from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
+from sessions.processes import group_alive
 from sessions.ranges import EditRefused
 from tests.conftest import FAKE_FILE
 
@@ -173,10 +174,7 @@ def test_cancel_kills_the_process_group_and_keeps_the_budget_spent(new_session, 
     assert record.settings["beta"].status == "cancelled"  # never started
     assert "[CANCELLED]" in record.feedback
     assert session.state.budget_left == 2
-    import os
-
-    with pytest.raises(ProcessLookupError):
-        os.killpg(pgid, 0)
+    assert not group_alive(pgid)  # a zombie left to a late-reaping init has ended too
 
 
 def test_submit_needs_a_finished_test(new_session):
