@@ -4,7 +4,7 @@
     with open_archive(path) as archive: ...   # extracted, its manifest read
 
 The archive holds the journal, every test's snapshot (the task's files as
-they ran), each setting's log and exit file, `results.json`, and a manifest:
+they ran), each setting's log, metrics and exit file, `results.json`, and a manifest:
 task id and scaffold hashes, times, results, notes, integrity flags, package
 versions, and the SHA-256 of every other member. Everything in the manifest
 is derived from the journal and the files, so `verify` trusts only those.
@@ -76,7 +76,8 @@ def _members(session_dir: Path, task: TaskSpec, state: SessionState) -> list[str
         if record.key.phase == "test":
             members += [folder.run_dir(record.key.n) / f.path for f in task.files]
         for label in record.settings:
-            members += [folder.log_path(record.key, label), folder.exit_path(record.key, label)]
+            members += [folder.log_path(record.key, label), folder.metrics_path(record.key, label),
+                        folder.exit_path(record.key, label)]
         members.append(folder.results_path(record.key))
     return [folder.relative(m) for m in members if m.is_file()]
 

@@ -507,7 +507,7 @@ class Session:
             command = commands.command_for(setting)
             write_setting_script(run_dir, setting, command)
             launch = Launch(setting.label, command, run_dir, self.folder.log_path(key, setting.label),
-                            self.folder.exit_path(key, setting.label), commands.env())
+                            self.folder.exit_path(key, setting.label), commands.env(), self.folder.channel(key, done))
             jobs.append(setting_job(setting, launch, SettingMetrics(self.task.metrics, setting), done))
         hooks = RunHooks(
             record=self.record, emit=self.emit, budget_left=lambda: self.state.budget_left,

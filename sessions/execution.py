@@ -37,10 +37,10 @@ from sessions.events import (
     SettingStatus,
 )
 from sessions.feedback import TAIL_LINES, run_feedback, setting_block
-from sessions.metrics import BYTE_NEEDLES, SettingMetrics
+from sessions.metrics import BYTE_NEEDLES, SettingMetrics, row_numbers
 from sessions.runner import JobState, Launch, Runner, read_exit_file
 from sessions.state import SettingRecord
-from sessions.tail import CHUNK, LogTailer, last_lines, lines_containing, read_log_tail, split_lines
+from sessions.tail import LogTailer, SettingTail, last_lines, lines_containing, read_log_tail, split_lines
 from tasks.spec import Setting
 
 BATCH_PAUSE = 0.05  # seconds between reads of a streaming log: lines arrive in batches, ~20 a second
@@ -74,7 +74,7 @@ def setting_job(setting: Setting, launch: Launch, metrics: SettingMetrics, done:
     job = SettingJob(setting, launch, metrics, job_id=done.job_id, started_wall=parse_time(done.started_at))
     if done.status in ENDED:
         job.outcome = JobState(done.status, done.exit_code, done.detail)
-        replay_log(launch.log_path, metrics)
+        replay_log(launch.metrics_path or launch.log_path, metrics)
     return job
 
 
@@ -189,22 +189,22 @@ class RunController:
             job.started_wall = time.time()
             self.hooks.record(
                 "setting_started", phase=self.key.phase, n=self.key.n, label=job.setting.label,
-                job_id=job.job_id, runner=self.runner.name,
+                job_id=job.job_id, runner=self.runner.name, metrics_channel=launch.metrics_path is not None,
             )
         self.hooks.emit(SettingStatus(self.key, job.setting.label, RUNNING))
-        tailer = LogTailer(job.launch.log_path)
+        tail = SettingTail(job.launch.log_path, job.launch.metrics_path)
         last_progress: tuple[float, float] | None = None
         while not self._stop.is_set():
-            block = tailer.read_block()
-            if block:
-                last_progress = self._block_lines(job, block, last_progress)
-                if tailer.last_read < CHUNK:  # caught up: let the next lines gather
+            log_block, metrics_block = tail.read()
+            if log_block or metrics_block:
+                last_progress = self._report(job, log_block, metrics_block, last_progress)
+                if tail.caught_up:  # let the next lines gather
                     time.sleep(BATCH_PAUSE)
                 continue
             state = self.runner.state(job.job_id, job.launch)
             if state.status in ENDED:
-                for block in tailer.drain():  # what it wrote before it ended
-                    last_progress = self._block_lines(job, block, last_progress)
+                for log_block, metrics_block in tail.drain():  # what it wrote before it ended
+                    last_progress = self._report(job, log_block, metrics_block, last_progress)
                 if self._cancel.is_set() and read_exit_file(job.launch.exit_path) is None:
                     state = JobState(CANCELLED)  # killed by the cancel, not by itself
                 self._end(job, state)
@@ -213,15 +213,11 @@ class RunController:
                 self.hooks.emit(SettingStatus(self.key, job.setting.label, QUEUED, detail=state.detail))
             self.runner.idle(job.launch)
 
-    def _block_lines(self, job: SettingJob, block: bytes, last_progress):
-        """Feed a block of complete log lines to the metrics and to the subscribers."""
-        parsed = []
-        for line in lines_containing(block, BYTE_NEEDLES):
-            result = job.metrics.feed(line)
-            if result is not None and result.kind == "train":
-                parsed.append({k: v.number for k, v in result.values.items()})
+    def _report(self, job: SettingJob, log_block: bytes, metrics_block: bytes, last_progress):
+        """Feed new metrics lines to the setting's metrics, and tell the subscribers of them and of the new log lines."""
+        parsed = feed_block(metrics_block, job.metrics)
         limit = self.hooks.lines_per_event()
-        lines, skipped = (split_lines(block), 0) if limit is None else last_lines(block, limit)
+        lines, skipped = (split_lines(log_block), 0) if limit is None else last_lines(log_block, limit)
         label = job.setting.label
         self.hooks.emit(LogLines(self.key, label, lines, parsed, skipped))
         progress = job.metrics.progress()
@@ -283,12 +279,20 @@ def _log_tail(path: Path) -> list[str]:
     return read_log_tail(path, TAIL_LINES, 16384)[0]
 
 
+def feed_block(block: bytes, metrics: SettingMetrics) -> list[dict[str, float]]:
+    """Feed a block of metrics lines to a setting's metrics; the TRAIN_METRICS rows it held, as numbers."""
+    rows = []
+    for line in lines_containing(block, BYTE_NEEDLES):
+        parsed = metrics.feed(line)
+        if parsed is not None and parsed.kind == "train" and (row := row_numbers(parsed)):
+            rows.append(row)
+    return rows
+
+
 def replay_log(path: Path, metrics: SettingMetrics) -> None:
-    """Feed a finished setting's whole log to its metrics (on resume)."""
-    tailer = LogTailer(path)
-    for block in tailer.drain():
-        for line in lines_containing(block, BYTE_NEEDLES):
-            metrics.feed(line)
+    """Feed a finished setting's whole metrics file (or, from before the channel, log) to its metrics."""
+    for block in LogTailer(path).drain():
+        feed_block(block, metrics)
 
 
 def parse_time(iso: str | None) -> float | None:

@@ -4,7 +4,7 @@
     <session>/scaffold/<file>        the task's files as the session began
     <session>/workspace/<file>       the files being edited
     <session>/tests/<n>/run/         test n's snapshot (read-only), where its jobs run
-    <session>/tests/<n>/<label>.log  one log and one exit file per setting, results.json
+    <session>/tests/<n>/<label>.log  one log, metrics and exit file per setting, results.json
     <session>/tests/.preflight-<n>/  a snapshot being checked, before test n is journaled
     <session>/submit/                the hidden settings' logs, exit files and results.json
     <session>/rejected-edits/        copies of texts the session refused or replaced
@@ -24,7 +24,8 @@ from typing import Any
 
 from sessions.errors import Refused
 from sessions.events import RunKey
-from sessions.state import sha256_text
+from sessions.metrics import METRICS_SUFFIX
+from sessions.state import SettingRecord, sha256_text
 from tasks.spec import TaskSpec
 
 JOURNAL = "journal.jsonl"
@@ -119,6 +120,19 @@ class SessionFolder:
 
     def log_path(self, key: RunKey, label: str) -> Path:
         return self.log_dir(key) / f"{label}.log"
+
+    def metrics_path(self, key: RunKey, label: str) -> Path:
+        """The setting's metrics channel: the only file its results are read from."""
+        return self.log_dir(key) / f"{label}{METRICS_SUFFIX}"
+
+    def channel(self, key: RunKey, record: SettingRecord) -> Path | None:
+        """The metrics channel of a setting about to start, or started with one; None for a job
+        started before channels existed (its metrics are in its log)."""
+        return self.metrics_path(key, record.label) if record.job_id is None or record.metrics_channel else None
+
+    def metrics_source(self, key: RunKey, record: SettingRecord) -> Path:
+        """Where a setting's metrics are read: its channel, or its log for a run from before channels."""
+        return self.metrics_path(key, record.label) if record.metrics_channel else self.log_path(key, record.label)
 
     def exit_path(self, key: RunKey, label: str) -> Path:
         return self.log_dir(key) / f"{label}.exit"

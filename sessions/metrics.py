@@ -5,14 +5,27 @@ epoch or run, `FINAL_METRICS k=v ...` at the end, and optionally
 `TRAIN_PLAN unit=epoch total=200` to say what progress is counted in.
 Values keep the text the driver printed, so results are reported exactly as
 printed (93.01 stays 93.01, not 93.0100000001).
+
+The lines travel on a channel the engine gives the driver: the runner's
+wrapper opens `<label>.metrics` beside the setting's log on file descriptor
+METRICS_FD and names it in METRICS_FD_ENV; the driver takes the descriptor and
+removes the variable before the editable code is imported, writes each
+metrics line there (and prints it to the log for people). Results are read
+from that file only, so what the editable code prints is log text. Runs from
+before the channel have no such file and their log is read instead.
+
+Every reader of metrics rows (the engine, the app's curves, re-scoring,
+replay) goes through `parse_line` and `train_rows` here.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from pathlib import Path
+from typing import Iterable, Iterator, NamedTuple
 
 from tasks.spec import MetricRule, Setting
 
@@ -21,6 +34,10 @@ KINDS = {"TRAIN_METRICS": "train", "FINAL_METRICS": "final", "TRAIN_PLAN": "plan
 # engine looks for them in the raw bytes, so that plain log lines cost no Python work.
 BYTE_NEEDLES = (b"METRICS", b"TRAIN_PLAN")
 FEEDBACK_LINES = 5  # TRAIN_METRICS lines quoted in a test's feedback
+METRICS_FD = 3  # the descriptor the runner's wrapper opens the metrics file on
+METRICS_FD_ENV = "MLSBENCH_METRICS_FD"  # names it to the driver, which removes it at once
+METRICS_SUFFIX = ".metrics"
+_TRAIN_START = re.compile(r"(?=TRAIN_METRICS)")  # where a flattened transcript line holds several rows
 
 
 class Value(NamedTuple):  # a NamedTuple: built per key per line, so it must be cheap
@@ -56,6 +73,32 @@ def parse_line(line: str) -> MetricsLine | None:
         if sep and key:
             values[key] = _value(text)
     return MetricsLine(kind, values)
+
+
+def row_numbers(parsed: MetricsLine) -> dict[str, float]:
+    """A parsed line's values as numbers, NaN (a value that is not a number) left out."""
+    return {k: v.number for k, v in parsed.values.items() if not math.isnan(v.number)}
+
+
+def train_rows(lines: Iterable[str]) -> Iterator[dict[str, float]]:
+    """The TRAIN_METRICS rows among some lines, as numbers; several rows that a transcript
+    flattened into one line are split apart; a row with no number is left out."""
+    for line in lines:
+        if "METRICS" not in line:
+            continue
+        for piece in _TRAIN_START.split(line):
+            parsed = parse_line(piece)
+            if parsed is not None and parsed.kind == "train" and (row := row_numbers(parsed)):
+                yield row
+
+
+def file_rows(path: Path) -> Iterator[dict[str, float]]:
+    """The TRAIN_METRICS rows of a metrics file or log (none when it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            yield from train_rows(raw.decode("utf-8", errors="replace") for raw in fh if b"METRICS" in raw)
+    except OSError:
+        return
 
 
 def _better(direction: str, new: float, old: float) -> bool:

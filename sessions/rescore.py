@@ -24,8 +24,9 @@ from typing import Any, Callable
 from sessions.engine import Session
 from sessions.errors import Refused
 from sessions.events import CANCELLED, DONE, LOST
+from sessions.metrics import file_rows
 from sessions.rescore_candidates import Candidate, fixed_hash
-from sessions.rescore_store import Curve, ResultsStore, StoredResult, log_curve
+from sessions.rescore_store import Curve, ResultsStore, StoredResult
 from sessions.state import RunRecord
 from tasks.spec import TaskSpec
 
@@ -142,12 +143,12 @@ class Rescorer:
         submission = state.submission
         assert submission is not None
         tested = state.tests[submission.key.n - 1]
-        logs = {**{label: session.dir / "tests" / str(tested.key.n) / f"{label}.log" for label in tested.settings},
-                **{label: session.dir / "submit" / f"{label}.log" for label in submission.settings}}
+        sources = {**{label: session.folder.metrics_source(tested.key, r) for label, r in tested.settings.items()},
+                   **{label: session.folder.metrics_source(submission.key, r) for label, r in submission.settings.items()}}
         records = {**tested.settings, **submission.settings}
         settings = {label: {"status": r.status, "exit_code": r.exit_code, "detail": r.detail}
                     for label, r in records.items()}
-        curves: dict[str, Curve] = {label: log_curve(path) for label, path in logs.items()}
+        curves: dict[str, Curve] = {label: list(file_rows(path)) for label, path in sources.items()}
         status = "done" if all(r.status == DONE for r in records.values()) else "failed"
         return self.store.save(
             entry, task_id=self.task.id, profile=self.profile, seed=self.seed, fixed=self.fixed,

@@ -15,11 +15,9 @@ starts a new folder instead of mixing results.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from sessions.metrics import parse_line
 from sessions.rescore_candidates import Name
 from sessions.settings import current_settings
 from sessions.store import write_json
@@ -122,17 +120,3 @@ def read_curves(entry: Path) -> dict[str, Curve]:
         return json.loads((entry / "curves.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-
-
-def log_curve(log: Path) -> Curve:
-    """The TRAIN_METRICS rows of a setting's log, numbers only."""
-    rows: Curve = []
-    try:
-        with log.open(encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                parsed = parse_line(line)
-                if parsed is not None and parsed.kind == "train":
-                    rows.append({k: v.number for k, v in parsed.values.items() if not math.isnan(v.number)})
-    except OSError:
-        return []
-    return rows

@@ -5,6 +5,10 @@ ends, its exit status to an exit file beside it. The engine only ever reads
 those two files and asks the runner for the job's state, so a job started by
 an engine that was killed can be picked up again by the next one.
 
+A job started with a metrics channel gets its `<label>.metrics` file opened by
+the wrapper on METRICS_FD (named in METRICS_FD_ENV), for the driver to write
+its metrics lines to; a run from before the channel has none (metrics_path None).
+
 A job has ended only when its wrapper has: an exit file that appears while the
 wrapper still runs (written by the training code) changes nothing, and the
 wrapper, when it ends, overwrites it with the real status.
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sessions.events import DONE, FAILED, LOST, RUNNING
+from sessions.metrics import METRICS_FD, METRICS_FD_ENV
 from sessions.processes import JOB_TOKEN, end_leftovers, group_alive, is_our_leader, signal_group
 
 _group_alive = group_alive  # the name the app's tests know
@@ -34,6 +39,7 @@ class Launch:
     log_path: Path
     exit_path: Path
     env: dict[str, str]
+    metrics_path: Path | None = None  # the metrics channel's file; None: a run from before it
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,12 @@ def wrapped_command(launch: Launch, exit_with_status: bool = False) -> str:
     log, done = shlex.quote(str(launch.log_path)), shlex.quote(str(launch.exit_path))
     tmp = shlex.quote(str(launch.exit_path) + ".tmp")
     end = "; exit $code" if exit_with_status else ""
-    return f"({launch.command}) >>{log} 2>&1 </dev/null; code=$?; echo $code >{tmp} && mv {tmp} {done}{end}"
+    channel, head = "", ""
+    if launch.metrics_path is not None:
+        channel = f" {METRICS_FD}>>{shlex.quote(str(launch.metrics_path))}"
+        head = f"{METRICS_FD_ENV}={METRICS_FD}; export {METRICS_FD_ENV}; "
+    return (f"{head}({launch.command}) >>{log} 2>&1 </dev/null{channel}; "
+            f"code=$?; echo $code >{tmp} && mv {tmp} {done}{end}")
 
 
 def job_token(launch: Launch) -> str:

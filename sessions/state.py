@@ -55,6 +55,7 @@ class SettingRecord:
     detail: str = ""
     started_at: str | None = None
     ended_at: str | None = None
+    metrics_channel: bool = False  # its metrics came on the channel, not in its log (runs before it: False)
 
 
 @dataclass
@@ -198,6 +199,7 @@ class SessionState:
         record = self.run(self._run_key(data)).settings[data["label"]]
         record.status, record.job_id, record.started_at = RUNNING, data["job_id"], time
         record.runner = data.get("runner", "local")
+        record.metrics_channel = data.get("metrics_channel", False)
 
     def _on_setting_finished(self, data: dict, time: str) -> None:
         record = self.run(self._run_key(data)).settings[data["label"]]

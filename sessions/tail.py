@@ -81,6 +81,34 @@ class LogTailer:
             yield rest + b"\n"
 
 
+class SettingTail:
+    """A setting's log and its metrics channel, read together as (log block, metrics block).
+
+    A run from before the metrics channel has none: its log is read for both.
+    """
+
+    def __init__(self, log_path: Path, metrics_path: Path | None):
+        self.log = LogTailer(log_path)
+        self.metrics = LogTailer(metrics_path) if metrics_path is not None else None
+
+    def read(self) -> tuple[bytes, bytes]:
+        block = self.log.read_block()
+        return (block, block) if self.metrics is None else (block, self.metrics.read_block())
+
+    @property
+    def caught_up(self) -> bool:
+        """Whether the last read took all there was (less than a CHUNK from each file)."""
+        return self.log.last_read < CHUNK and (self.metrics is None or self.metrics.last_read < CHUNK)
+
+    def drain(self) -> Iterator[tuple[bytes, bytes]]:
+        """The rest of both files once the writer has ended."""
+        if self.metrics is None:
+            yield from ((block, block) for block in self.log.drain())
+            return
+        yield from ((block, b"") for block in self.log.drain())
+        yield from ((b"", block) for block in self.metrics.drain())
+
+
 def read_log_tail(path: Path, max_lines: int, max_bytes: int = 256 * 1024) -> tuple[list[str], bool]:
     """The last lines of a log file, and whether earlier ones were left out."""
     try:

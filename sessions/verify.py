@@ -5,10 +5,11 @@
 
 The journal is replayed with the same `SessionState` the engine resumes
 with, starting from this installation's scaffold (not the archive's copy),
-and every stored log is parsed again with the engine's `SettingMetrics`.
+and every stored metrics file (or, for runs from before the metrics
+channel, log) is parsed again with the engine's `SettingMetrics`.
 What this cannot catch: a person who rewrites the whole session
-consistently (journal, snapshots and logs) or editable code that printed a
-fake metrics line while it ran. Re-scoring the submission settles those.
+consistently (journal, snapshots and logs) or editable code that wrote into
+the metrics channel itself while it ran. Re-scoring the submission settles those.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ CHECKS = (
     ("budget", "the test budget was never exceeded"),
     ("snapshots", "every test's snapshot is the file that was tested"),
     ("submission", "a tested snapshot was submitted and nothing changed after"),
-    ("results", "each result is what the stored log implies"),
+    ("results", "each result is what the stored metrics file (or older log) implies"),
 )
 MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, AssertionError, OSError)
 # What may still be journaled once a submission started: its run, and remarks.
@@ -310,15 +311,16 @@ class _Checker:
                     if setting_record.results:
                         self.fail("results", f"{where} {setting_record.status} yet has results")
                     continue
-                log = self.folder.log_path(record.key, label)
-                if not log.is_file():
-                    self.fail("results", f"{where}: its log is missing")
+                source = self.folder.metrics_source(record.key, setting_record)
+                what = "metrics file" if setting_record.metrics_channel else "log"
+                if not source.is_file():
+                    self.fail("results", f"{where}: its {what} is missing")
                     continue
                 metrics = SettingMetrics(self.task.metrics, settings[label])
-                replay_log(log, metrics)
+                replay_log(source, metrics)
                 implied = {name: v.text for name, v in metrics.results().items()}
                 if implied != setting_record.results:
-                    self.fail("results", f"{where}: the log implies {implied}, the journal records {setting_record.results}")
+                    self.fail("results", f"{where}: the {what} implies {implied}, the journal records {setting_record.results}")
 
     def named(self, path: Path) -> str:
         """A file of the archive as its manifest names it."""

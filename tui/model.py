@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
 from sessions.leaderboard import Row, format_value, published_rows
-from sessions.metrics import parse_line
+from sessions.metrics import file_rows
 from sessions.ranges import fixed_segments, match_ranges
 from sessions.state import RunRecord, SessionState
 from tasks.spec import LineRange, TaskSpec
@@ -78,19 +78,18 @@ def run_log_path(session: Session, key: RunKey, label: str) -> Path:
     return session.folder.log_path(key, label)
 
 
-def read_curves(path: Path, max_points: int = 4000) -> list[dict[str, float]]:
-    """The TRAIN_METRICS values of a whole log file (thinned to max_points)."""
-    curve = Curve(max_points)
+def run_metrics_path(session: Session, key: RunKey, label: str) -> Path:
+    """Where a run's metrics rows are read: its metrics channel, or its log for a run from before it."""
     try:
-        with open(path, "rb") as fh:
-            for raw in fh:
-                if b"METRICS" not in raw:
-                    continue
-                parsed = parse_line(raw.decode("utf-8", errors="replace"))
-                if parsed is not None and parsed.kind == "train":
-                    curve.add([{k: v.number for k, v in parsed.values.items()}])
-    except OSError:
-        pass
+        return session.folder.metrics_source(key, session.state.run(key).settings[label])
+    except (AssertionError, IndexError, KeyError):  # no such run or setting: nothing to read
+        return session.folder.metrics_path(key, label)
+
+
+def read_curves(path: Path, max_points: int = 4000) -> list[dict[str, float]]:
+    """The TRAIN_METRICS rows of a whole metrics file or log (thinned to max_points)."""
+    curve = Curve(max_points)
+    curve.add(file_rows(path))
     return curve.points
 
 

@@ -20,6 +20,11 @@ The benchmark is MLS-Bench's driver for this task: where it departs from the
 official scripts (the toy schedule, RHG's kept iterates, the reported values)
 this code follows MLS-Bench and the comment next to it says so. The code here
 is written for this project.
+
+Metrics lines (``emit``) go to the channel the engine gives the run: a file
+descriptor named in MLSBENCH_METRICS_FD, taken when this module is imported
+(before custom_strategy.py's editable block runs) and the variable removed;
+every line is printed too, for people. Run by hand, stdout only.
 """
 
 from __future__ import annotations
@@ -27,9 +32,45 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+
+# ---------------------------------------------------------------------------
+# Output: the metrics channel
+# ---------------------------------------------------------------------------
+
+METRICS_HEADS = ("TRAIN_METRICS", "FINAL_METRICS", "TRAIN_PLAN")
+
+
+def _take_metrics_channel():
+    """The file this run's results are read from, opened by the engine's runner on the
+    descriptor named in MLSBENCH_METRICS_FD; None when run by hand. Taken at import, before
+    the editable block runs, and the variable removed so that code does not find it by name:
+    what that code prints stays log text."""
+    fd = os.environ.pop("MLSBENCH_METRICS_FD", None)
+    if fd is None:
+        return None
+    try:
+        os.set_inheritable(int(fd), False)  # not handed to processes the editable code starts
+        return os.fdopen(int(fd), "a", encoding="utf-8")
+    except (ValueError, OSError) as exc:
+        print(f"WARNING: the metrics channel MLSBENCH_METRICS_FD={fd!r} cannot be used ({exc}); "
+              "this run reports no results", file=sys.stderr, flush=True)
+        return None
+
+
+_METRICS_CHANNEL = _take_metrics_channel()
+
+
+def emit(line: str) -> None:
+    """A line of the run's output; a metrics line also goes to the engine's channel."""
+    if _METRICS_CHANNEL is not None and line.startswith(METRICS_HEADS):
+        _METRICS_CHANNEL.write(line + "\n")
+        _METRICS_CHANNEL.flush()
+    print(line, flush=True)
 
 
 # ---------------------------------------------------------------------------

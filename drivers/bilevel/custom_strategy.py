@@ -257,7 +257,7 @@ def get_hyperclean_strategy(net: str) -> HypercleanStrategy:
 
 
 def emit(line: str) -> None:
-    print(line, flush=True)
+    bc.emit(line)  # printed; a metrics line also goes to the engine's metrics channel
 
 
 class Refused(Exception):

@@ -20,6 +20,11 @@ session workspace. Nothing in it is editable; the scaffolds import it as
 - optimizer / schedule, evaluation, the metrics lines, and the reporting
   used by ``--check``.
 
+The metrics lines go to the channel the engine gives the run (``report``):
+a file descriptor named in MLSBENCH_METRICS_FD, taken when this module is
+imported (before the scaffold's editable code runs) and the variable
+removed; they are printed too, for people. Run by hand, stdout only.
+
 Protocol ``paper`` (the published one): SGD lr 0.1, momentum 0.9, weight
 decay 5e-4, cosine annealing to 0 over 200 epochs stepped once per epoch,
 batch 128 with the last partial batch kept, fp32 weights and data, seed 42.
@@ -846,6 +851,34 @@ def evaluate(model: nn.Module, loader: DeviceLoader, head: int = 0):
     return loss_sum.item() / n, 100.0 * correct.item() / n
 
 
+def _take_metrics_channel():
+    """The file this run's results are read from, opened by the engine's runner on the
+    descriptor named in MLSBENCH_METRICS_FD; None when run by hand. Taken at import, before
+    the editable code runs, and the variable removed so that code does not find it by name:
+    what that code prints stays log text."""
+    fd = os.environ.pop("MLSBENCH_METRICS_FD", None)
+    if fd is None:
+        return None
+    try:
+        os.set_inheritable(int(fd), False)  # not handed to processes the editable code starts
+        return os.fdopen(int(fd), "a", encoding="utf-8")
+    except (ValueError, OSError) as exc:
+        print(f"WARNING: the metrics channel MLSBENCH_METRICS_FD={fd!r} cannot be used ({exc}); "
+              "this run reports no results", file=sys.stderr, flush=True)
+        return None
+
+
+_METRICS_CHANNEL = _take_metrics_channel()
+
+
+def report(line: str) -> None:
+    """A metrics line: to the engine's channel, and to the log for people."""
+    if _METRICS_CHANNEL is not None:
+        _METRICS_CHANNEL.write(line + "\n")
+        _METRICS_CHANNEL.flush()
+    print(line, flush=True)
+
+
 def fmt(value: float, digits: int) -> str:
     value = float(value)
     if math.isnan(value):
@@ -862,7 +895,7 @@ def print_metrics(epoch: int, **metrics) -> None:
     for key, value in metrics.items():
         digits = 6 if key == "lr" else 2 if key.endswith("acc") else 4
         parts.append(f"{key}={fmt(value, digits)}")
-    print("TRAIN_METRICS: " + " ".join(parts), flush=True)
+    report("TRAIN_METRICS: " + " ".join(parts))
 
 
 class BestTracker:
@@ -876,8 +909,7 @@ class BestTracker:
             self.acc, self.epoch = acc, epoch
 
     def print_final(self) -> None:
-        print(f"FINAL_METRICS best_test_acc={fmt(self.acc, 2)} "
-              f"best_epoch={self.epoch}", flush=True)
+        report(f"FINAL_METRICS best_test_acc={fmt(self.acc, 2)} best_epoch={self.epoch}")
 
 
 def print_header(script: str, args, data: Data, model: nn.Module, proto: Protocol,
@@ -890,7 +922,7 @@ def print_header(script: str, args, data: Data, model: nn.Module, proto: Protoco
     print(f"model: {count_params(model):,} parameters{extra}; SGD lr={proto.lr} "
           f"momentum={proto.momentum} wd={proto.weight_decay} batch={proto.batch_size}, "
           f"cosine over {proto.epochs} epochs", flush=True)
-    print(f"TRAIN_PLAN unit=epoch total={proto.epochs}", flush=True)
+    report(f"TRAIN_PLAN unit=epoch total={proto.epochs}")
 
 
 # ============================================================================

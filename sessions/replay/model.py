@@ -66,6 +66,7 @@ class SettingResult:
     metrics: dict[str, str] = field(default_factory=dict)  # named results, values as printed
     values: dict[str, str] = field(default_factory=dict)  # other key=value pairs the setting reported
     output: str = ""  # the setting's output text (log tail, or the block the agent saw)
+    curve: list[dict[str, float]] | None = None  # TRAIN_METRICS rows of its metrics channel; None: read the output
     exit_code: int | None = None
     script: str | None = None
     detail: str = ""

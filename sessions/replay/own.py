@@ -17,6 +17,7 @@ from sessions.events import RUNNING, RunKey
 from sessions.flags import Flag, flags_note
 from sessions.folder import SessionFolder
 from sessions.journal import Entry, JournalCorrupt, read_journal
+from sessions.metrics import file_rows
 from sessions.replay.model import (
     UNKNOWN,
     EditStep,
@@ -275,9 +276,16 @@ class _Builder:
             self._fill_from_feedback()
 
     def _attach_logs(self, step: TestStep | SubmitStep, key: RunKey) -> None:
+        folder = SessionFolder(self.dir)
+        try:
+            records = self.state.run(key).settings
+        except (AssertionError, IndexError):  # a journal cut short: no record of the run
+            records = {}
         for s in step.settings:
-            text, cut = log_tail(SessionFolder(self.dir).log_path(key, s.label))
+            text, cut = log_tail(folder.log_path(key, s.label))
             s.output = (f"[… earlier lines of {s.label}.log left out]\n" if cut else "") + text
+            if s.label in records and records[s.label].metrics_channel:  # its curve is the channel's, not what it printed
+                s.curve = list(file_rows(folder.metrics_path(key, s.label)))
 
     def _fill_from_feedback(self) -> None:
         """Where a log is gone, the feedback text still has the setting's block."""

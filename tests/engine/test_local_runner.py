@@ -35,3 +35,18 @@ def test_the_niceness_comes_from_the_environment(monkeypatch):
         monkeypatch.setenv("MLSBENCH_JOB_NICE", bad)
         with pytest.raises(RunnerConfigError, match="from 0 .* to 19"):
             local_job_nice()
+
+
+def test_a_job_with_a_metrics_channel_gets_its_file_on_the_named_descriptor(tmp_path):
+    from sessions.metrics import METRICS_FD_ENV
+
+    channel = tmp_path / "probe.metrics"
+    launch = Launch("probe", f"{sys.executable} -c 'import os; fd = int(os.environ[\"{METRICS_FD_ENV}\"]); "
+                    "os.write(fd, b\"FINAL_METRICS score=1\\n\"); print(\"FINAL_METRICS score=2\")'",
+                    tmp_path, tmp_path / "probe.log", tmp_path / "probe.exit", dict(os.environ), channel)
+    runner = LocalRunner(nice=0)
+    job = runner.start(launch)
+    while runner.state(job, launch).status == "running":
+        runner.idle(launch)
+    assert channel.read_text() == "FINAL_METRICS score=1\n"  # the channel holds what the driver wrote there
+    assert launch.log_path.read_text() == "FINAL_METRICS score=2\n"  # what it printed is in the log only

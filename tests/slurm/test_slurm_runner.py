@@ -180,3 +180,18 @@ def test_resume_after_the_engine_is_killed_reattaches_to_running_jobs(
             other.reattach()
         finally:
             other.close()
+
+
+def test_results_come_from_the_channel_through_slurm(slurm_session):
+    session = slurm_session()
+    session.edit(FAKE_FILE, 14, 14, 'SCORE = 64.0\nprint("FINAL_METRICS score=999.000")\n'
+                                    'print("TRAIN_METRICS: epoch=9 test_acc=999.00")')
+    feedback = session.test(timeout=120)
+    assert "test_acc_alpha=64.00" in feedback and "999" not in feedback
+    record = session.state.tests[0]
+    script = (session.dir / "tests" / "1" / "alpha.sbatch").read_text()
+    assert "MLSBENCH_METRICS_FD=3" in script and "3>>" in script
+    for label, setting in record.settings.items():
+        assert setting.metrics_channel and setting.runner == "slurm"
+        assert "999" not in session.folder.metrics_path(record.key, label).read_text()
+        assert "FINAL_METRICS score=999.000" in session.folder.log_path(record.key, label).read_text()

@@ -68,15 +68,15 @@ def test_a_swapped_snapshot_is_not_the_file_that_was_tested(submitted, catalog, 
     assert f"test #2's {FAKE_FILE} is not the file that was tested" in problems["snapshots"]
 
 
-def test_an_edited_log_does_not_imply_the_recorded_result(submitted, catalog, tmp_path):
+def test_an_edited_metrics_file_does_not_imply_the_recorded_result(submitted, catalog, tmp_path):
     session_dir = copy_session(submitted[0], tmp_path / "sessions")
-    log = session_dir / "tests/2/alpha.log"
-    log.write_text(log.read_text().replace("test_acc=80.00", "test_acc=99.00"))
+    channel = session_dir / "tests/2/alpha.metrics"
+    channel.write_text(channel.read_text().replace("test_acc=80.00", "test_acc=99.00"))
     archive = export_session(session_dir, Catalog([FIXTURE_TASKS]).get("fake-task"), tmp_path / "a.tar.gz")
 
     problems = failed(verify_archive(archive, catalog))
     assert list(problems) == ["results"]
-    assert "test #2 alpha: the log implies {'test_acc_alpha': '99.00'}" in problems["results"]
+    assert "test #2 alpha: the metrics file implies {'test_acc_alpha': '99.00'}" in problems["results"]
     assert "the journal records {'test_acc_alpha': '80.00'}" in problems["results"]
 
 
@@ -195,7 +195,7 @@ def test_cli_export_then_verify(submitted, tmp_path, capsys):
     assert text.count("  PASS  ") == len(CHECKS) and "verified: every check holds" in text
     assert f"{FAKE_FILE}:15: text containing FINAL_METRICS" in text  # the flag, with its line
 
-    bad = tampered(out, tmp_path, lambda root: (root / "tests/2/beta.log").unlink())
+    bad = tampered(out, tmp_path, lambda root: (root / "tests/2/beta.metrics").unlink())
     assert main([*base, "verify", "--json", str(bad)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False

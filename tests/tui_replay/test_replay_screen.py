@@ -12,7 +12,7 @@ from tests.conftest import FAKE_FILE
 from tests.pilot import static_text
 from tests.tui_replay.conftest import SEEDS, fixture_path, wait_for
 from tui.replay_app import ReplayApp, run_replay
-from tui.screens.replay import SPEEDS, CompareScreen, InfoScreen, ReplayScreen, budget_at, curves
+from tui.screens.replay import SPEEDS, CompareScreen, InfoScreen, ReplayScreen, budget_at, setting_curve
 
 SIZE = (100, 30)
 
@@ -173,7 +173,7 @@ async def test_own_session_replays_with_budget_file_and_curves_at_each_step(own_
     assert result.skipped == []
     tests = replay.of_kind("test")
     assert [t.budget_left for t in tests] == [2, 1]
-    assert all(curves(s.output) for t in tests for s in t.settings)
+    assert all(setting_curve(s) for t in tests for s in t.settings)
     app = ReplayApp(result, catalog=catalog)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass
 
 from rich.console import Group
@@ -27,7 +26,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Log, OptionList,
 from textual.widgets.text_area import Selection
 
 from sessions.leaderboard import format_value, published_rows
-from sessions.metrics import parse_line
+from sessions.metrics import train_rows
 from sessions.replay.compare import Comparison, MetricRow
 from sessions.replay.model import (
     EditStep,
@@ -53,7 +52,6 @@ from tui.widgets.timeline import Timeline, short_summary
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SPEED = 1  # index into SPEEDS
 SOURCE_WORDS = {"session": "session", "agent-json": "agent conversation", "agent-text": "agent transcript"}
-_TRAIN = re.compile(r"(?=TRAIN_METRICS)")
 LOG_LINES = 2000  # of one setting's output shown
 
 
@@ -128,19 +126,9 @@ def changed_lines(step: Step | None, path: str | None, state: FileState | None) 
     return None
 
 
-def curves(output: str) -> list[dict[str, float]]:
-    """The TRAIN_METRICS rows of a setting's output (lines a transcript flattened are split)."""
-    rows = []
-    for line in output.splitlines():
-        if "METRICS" not in line:
-            continue
-        for piece in _TRAIN.split(line):
-            parsed = parse_line(piece)
-            if parsed is not None and parsed.kind == "train":
-                row = {k: v.number for k, v in parsed.values.items() if v.number == v.number}
-                if row:
-                    rows.append(row)
-    return rows
+def setting_curve(setting: SettingResult) -> list[dict[str, float]]:
+    """A setting's TRAIN_METRICS rows: its metrics channel's where it had one, else its output's."""
+    return setting.curve if setting.curve is not None else list(train_rows(setting.output.splitlines()))
 
 
 def comparable(task: TaskSpec | None, replay: Replay) -> bool:
@@ -474,7 +462,7 @@ class ReplayScreen(Screen):
     def _draw_plot(self, setting: SettingResult) -> None:
         plot = self.query_one("#test-plot", ChartPlot)
         legend = self.query_one("#test-legend", Static)
-        rows = curves(setting.output)
+        rows = setting_curve(setting)
         x = x_key(rows)
         if self.spec is not None:
             keys = plot_keys(self.spec, setting.label, rows, x)

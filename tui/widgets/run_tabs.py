@@ -26,7 +26,7 @@ from sessions.events import DONE, FAILED, QUEUED, RUNNING, RunKey, SettingStatus
 from sessions.state import RunRecord
 from sessions.tail import read_log_tail
 from tui.bridge import Batch, EventPump
-from tui.model import read_curves, run_log_path, safe_id, status_text
+from tui.model import read_curves, run_log_path, run_metrics_path, safe_id, status_text
 from tui.widgets.history import HistoryPanel
 from tui.widgets.runs import MAX_FLUSH, MAX_LOG_LINES, SettingPanel
 
@@ -259,7 +259,7 @@ class RunTabs(TabbedContent):
             if panel.run_key == prev_key:
                 previous = panel.curve.points
             else:
-                previous = read_curves(run_log_path(self.session, prev_key, panel.label))
+                previous = read_curves(run_metrics_path(self.session, prev_key, panel.label))
         panel.start_run(key, previous, name)
         self.set_status(panel.label, QUEUED)
 
@@ -286,12 +286,13 @@ class RunTabs(TabbedContent):
         setting = record.settings[label]
         previous: list[dict[str, float]] = []
         if record.key.phase == "test" and record.key.n > 1:
-            previous = read_curves(run_log_path(self.session, RunKey("test", record.key.n - 1), label))
+            previous = read_curves(run_metrics_path(self.session, RunKey("test", record.key.n - 1), label))
         if active:  # re-attached: its lines arrive as events
             return HistoryLoad(record.key, label, setting.status, setting.exit_code, [], False, [], previous)
         path = run_log_path(self.session, record.key, label)
         lines, cut = read_log_tail(path, MAX_LOG_LINES)
-        return HistoryLoad(record.key, label, setting.status, setting.exit_code, lines, cut, read_curves(path), previous)
+        rows = read_curves(run_metrics_path(self.session, record.key, label))
+        return HistoryLoad(record.key, label, setting.status, setting.exit_code, lines, cut, rows, previous)
 
     def _apply_history(self, loads: list[HistoryLoad]) -> None:
         for load in loads:
