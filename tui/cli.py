@@ -28,7 +28,7 @@ from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_ses
 from sessions.settings import current_settings
 from sessions.slots import cuda_available
 from sessions.state import ReplayMismatch
-from sessions.store import find_session, list_sessions
+from sessions.store import find_session, list_sessions, session_or_path
 from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
@@ -72,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     _new_session_options(parser)
     parser.add_argument("--resume", metavar="SESSION", help="open this session (id or prefix)")
     parser.add_argument("--new", action="store_true", help="start a new session even if one is open")
-    parser.add_argument("--replay", type=Path, metavar="PATH", help="play back a session or an agent conversation")
-    parser.add_argument("--compare", type=Path, metavar="PATH", help="with --replay: a second replay to show side by side")
+    parser.add_argument("--replay", metavar="PATH", help="play back a session (folder, id or prefix) or an agent conversation")
+    parser.add_argument("--compare", metavar="PATH", help="with --replay: a second replay to show side by side")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("list", help="the tasks and whether they can run")
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rescore_parser(sub, _common)
     p = sub.add_parser("replay", help="print a replay as plain text (--json: as JSON)")
     _common(p, top=False)
-    p.add_argument("path", type=Path)
+    p.add_argument("path", metavar="PATH", help="a session (folder, id or prefix) or an agent conversation")
     p.add_argument("--print", action="store_true", dest="print_", help="print the steps (the default here)")
     p = sub.add_parser("verify", help="check a session archive against this installation (exit 0: all checks hold)")
     _common(p, top=False)
@@ -211,6 +211,13 @@ class Context:
                            "`mlsbench-tui session new --task ID` starts one")
         return open_[-1].dir
 
+    def replay_path(self, text: str) -> Path:
+        """What `replay` and `--replay` read: a file or folder, or a session named by id or prefix."""
+        try:
+            return session_or_path(self.sessions_dir, text)
+        except LookupError as exc:
+            raise CliError(str(exc)) from None
+
     def open_session(self, directory: Path) -> Session:
         task_id = directory.parent.name
         return Session.open(directory, self.task(task_id), **self.options())
@@ -246,13 +253,14 @@ def cmd_list(ctx: Context) -> None:
 def cmd_sessions(ctx: Context) -> None:
     found = list_sessions(ctx.sessions_dir, ctx.args.task)
     if ctx.args.json:
-        print(json.dumps([{"id": s.id, "task": s.task_id, "profile": s.profile, "seed": s.seed,
+        print(json.dumps([{"id": s.id, "path": str(s.dir), "task": s.task_id, "profile": s.profile, "seed": s.seed,
                            "status": s.status, "results": s.results, "problem": s.problem} for s in found], indent=1))
         return
     if not found:
         print(f"no sessions in {ctx.sessions_dir}")
     for s in found:
         print(f"{s.id}  {s.task_id:24} {s.profile:6} seed {s.seed:<5} {s.status}")
+        print(f"    {s.dir}")
         if s.problem:
             print(f"    {s.problem}")
 
@@ -272,10 +280,10 @@ def cmd_leaderboard(ctx: Context) -> None:
     print("\n".join(board_lines(board) + import_lines(imported)))
 
 
-def cmd_replay(ctx: Context, path: Path) -> None:
+def cmd_replay(ctx: Context, path: str) -> None:
     from sessions.replay import load_replay, replay_dict, write_replay
 
-    result = load_replay(path, ctx.catalog)
+    result = load_replay(ctx.replay_path(path), ctx.catalog)
     if ctx.args.json:
         json.dump(replay_dict(result.replay), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -505,7 +513,8 @@ def cmd_app(ctx: Context) -> None:
     if args.replay:
         from tui.replay_app import run_replay
 
-        run_replay(args.replay, ctx.catalog, compare=args.compare)
+        compare = ctx.replay_path(args.compare) if args.compare else None
+        run_replay(ctx.replay_path(args.replay), ctx.catalog, compare=compare)
         return
     if args.resume:
         session = ctx.open_session(ctx.session_dir(args.resume, None))
