@@ -25,7 +25,7 @@ from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
 from sessions.leaderboard import board_json, board_lines, build_board, final_table_lines, ranked_with
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
-from sessions.settings import current_settings
+from sessions.settings import current_settings, player_name
 from sessions.slots import cuda_available
 from sessions.state import ReplayMismatch
 from sessions.store import find_session, list_sessions, session_or_path
@@ -60,6 +60,8 @@ def _new_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="task id (see `mlsbench-tui list`)")
     parser.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
     parser.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
+    parser.add_argument("--name", help="your name on leaderboards and in exported sessions "
+                                       "(env MLSBENCH_NAME; default: the login name)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlsbench-tui",
         description="Take on an MLS-Bench research task under the rules the AI agents had.",
         epilog="Start with: mlsbench-tui --task cv-multitask-loss",
+        allow_abbrev=False,  # `session submit --n 2` is the subcommand's, never --name or --new cut short
     )
     _common(parser, top=True)
     _new_session_options(parser)
@@ -192,11 +195,21 @@ class Context:
               "published ones; --profile paper runs the published protocol)", file=sys.stderr)
         return "demo"
 
+    def player(self) -> str:
+        """The name a new session records: --name, else the settings' (never empty)."""
+        if self.args.name is None:
+            return current_settings().player_name
+        name = player_name(self.args.name)
+        if not name:
+            raise CliError("--name is empty: give the name to show on leaderboards, or leave --name out "
+                           f"for {current_settings().player_name!r}")
+        return name
+
     def new_session(self) -> Session:
         task = self.task(self.args.task)
         return Session.create(
             task, sessions_dir=self.sessions_dir, profile=self.default_profile(task),
-            seed=self.args.seed, data_root=self.args.data_root, **self.options(),
+            seed=self.args.seed, data_root=self.args.data_root, person=self.player(), **self.options(),
         )
 
     def session_dir(self, session_id: str | None, task_id: str | None) -> Path:
@@ -320,6 +333,7 @@ def status_dict(session: Session) -> dict[str, Any]:
     st = session.state
     return {
         "session": session.id, "dir": str(session.dir), "task": session.task.id, "profile": session.profile,
+        "person": session.meta.get("person", ""),
         "seed": session.seed, "budget_left": st.budget_left, "budget_total": st.budget_total,
         "closed": st.closed, "submitted_test": st.submitted_test, "edits": st.edits,
         "files": {p: [[r.start, r.end] for r in f.ranges] for p, f in st.files.items() if f.ranges},
@@ -332,7 +346,8 @@ def status_dict(session: Session) -> dict[str, Any]:
 
 def print_status(session: Session) -> None:
     st = session.state
-    print(f"session {session.id}  task {session.task.id}  profile {session.profile}  seed {session.seed}")
+    print(f"session {session.id}  task {session.task.id}  profile {session.profile}  seed {session.seed}"
+          f"  player {session.meta.get('person') or 'anonymous'}")
     print(f"workspace {session.workspace}")
     print(f"tests: {st.budget_left} of {st.budget_total} left"
           + (f"; submitted test #{st.submitted_test}" if st.closed else ""))

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
 from sessions.leaderboard import YOURS, Row, build_board, profile_note, ranked_with
+from sessions.settings import NO_NAME
 from tasks.spec import PROFILES
 from tui.model import best_values, metric_columns, to_number, value_text
 
@@ -75,8 +76,8 @@ class FinalResultsScreen(ResultsScreen):
         task = session.task
         sub = session.state.submission
         n = sub.key.n if sub else "?"
-        yield Static(f"Final results · {task.id} · submitted test #{n} · profile {session.profile} · seed {session.seed}",
-                     classes="screen-title")
+        yield Static(f"Final results · {task.id} · {player(session)} · submitted test #{n} · profile {session.profile} "
+                     f"· seed {session.seed}", classes="screen-title")
         hidden = ", ".join(c.name for c in metric_columns(task, hidden=True)) or "none"
         yield Static(f"Visible results come from test #{n}; hidden settings ran now on its code ({hidden}). "
                      f"You are ranked among the rows of profile {session.profile} only, by mean rank over the "
@@ -143,7 +144,11 @@ def session_board(session, profile: str):
     return build_board(session.task, session.dir.parent.parent, profile)
 
 
+def player(session) -> str:
+    return session.meta.get("person") or NO_NAME
+
+
 def you_row(session) -> Row:
     sub = session.state.submission
-    return Row("you", "person", {k: to_number(v) for k, v in session.final_results().items()},
+    return Row(f"person:{player(session)}", "person", {k: to_number(v) for k, v in session.final_results().items()},
                f"session {session.id}, test #{sub.key.n if sub else '?'}", YOURS, str(session.seed))
