@@ -32,6 +32,7 @@ from sessions.store import find_session, list_sessions, session_or_path
 from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
+from tui.opening import open_for_task
 from tui.rescore_cli import add_rescore_parser, cmd_rescore
 
 
@@ -185,15 +186,21 @@ class Context:
     def options(self) -> dict[str, Any]:
         return {"runner": self.runner}
 
-    def default_profile(self, task: TaskSpec) -> str:
+    def default_profile(self, task: TaskSpec, notes: list[str] | None = None) -> str:
+        """--profile, else paper with a GPU and demo without; the choice is said on stderr,
+        or added to `notes` (the app shows them once it has the screen)."""
         if self.args.profile:
             return self.args.profile
         if cuda_available():
-            print("profile: paper (a CUDA device is visible)", file=sys.stderr)
-            return "paper"
-        print("profile: demo (no CUDA device visible; its scores are not comparable with "
-              "published ones; --profile paper runs the published protocol)", file=sys.stderr)
-        return "demo"
+            profile, why = "paper", "profile: paper (a CUDA device is visible)"
+        else:
+            profile, why = "demo", ("profile: demo (no CUDA device visible; its scores are not comparable with "
+                                    "published ones; --profile paper runs the published protocol)")
+        if notes is None:
+            print(why, file=sys.stderr)
+        else:
+            notes.append(why[0].upper() + why[1:] + ".")
+        return profile
 
     def player(self) -> str:
         """The name a new session records: --name, else the settings' (never empty)."""
@@ -205,10 +212,10 @@ class Context:
                            f"for {current_settings().player_name!r}")
         return name
 
-    def new_session(self) -> Session:
+    def new_session(self, notes: list[str] | None = None) -> Session:
         task = self.task(self.args.task)
         return Session.create(
-            task, sessions_dir=self.sessions_dir, profile=self.default_profile(task),
+            task, sessions_dir=self.sessions_dir, profile=self.default_profile(task, notes),
             seed=self.args.seed, data_root=self.args.data_root, person=self.player(), **self.options(),
         )
 
@@ -531,22 +538,15 @@ def cmd_app(ctx: Context) -> None:
         compare = ctx.replay_path(args.compare) if args.compare else None
         run_replay(ctx.replay_path(args.replay), ctx.catalog, compare=compare)
         return
+    notes: list[str] = []  # shown in the app: anything printed now would be gone under it
     if args.resume:
         session = ctx.open_session(ctx.session_dir(args.resume, None))
+        notes.append(f"Opened session {session.id} (--resume).")
     else:
-        task = ctx.task(args.task)
-        candidates = [s for s in list_sessions(ctx.sessions_dir, task.id)
-                      if s.is_open and (args.profile in (None, s.profile))
-                      and (args.seed in (None, s.seed))]
-        if candidates and not args.new:
-            print(f"resuming session {candidates[-1].id} ({candidates[-1].status}); --new starts a fresh one",
-                  file=sys.stderr)
-            session = ctx.open_session(candidates[-1].dir)
-        else:
-            session = ctx.new_session()
+        session = open_for_task(ctx, notes)
     from tui.app import run_app
 
-    run_app(session)
+    run_app(session, notes)
 
 
 def report_error(args: argparse.Namespace | None, message: str) -> None:
