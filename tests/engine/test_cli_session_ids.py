@@ -2,23 +2,7 @@
 
 import json
 
-import pytest
-
 from sessions.store import find_session, session_or_path
-from tests.conftest import FIXTURE_TASKS
-from tui.cli import main
-
-
-@pytest.fixture
-def cli(tmp_path, capsys):
-    base = ["--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(tmp_path / "sessions")]
-
-    def run(*args):
-        code = main([*base, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def new_session(cli) -> dict:

@@ -7,24 +7,14 @@ import pytest
 import sessions.settings
 from sessions.archive import open_archive
 from sessions.settings import read_settings
-from tests.conftest import FIXTURE_TASKS
-from tui.cli import main
 
 
-@pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("FAKE_EPOCHS", "2")
+@pytest.fixture(autouse=True)
+def no_name_settings(tmp_path, monkeypatch):
+    """An empty settings file and no MLSBENCH_NAME: only what a test sets names the player."""
     monkeypatch.setenv("MLSBENCH_CONFIG", str(tmp_path / "config.toml"))
     (tmp_path / "config.toml").write_text("")
     monkeypatch.delenv("MLSBENCH_NAME", raising=False)
-    base = ["--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(tmp_path / "sessions")]
-
-    def run(*args):
-        code = main([*base, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_the_name_comes_from_the_setting_else_the_login(tmp_path, monkeypatch):
