@@ -7,7 +7,6 @@ import time
 from typing import Callable
 
 from rich.cells import cell_len
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
