@@ -128,7 +128,7 @@ class Session:
             seed=seed,
             data_root=str(data_root),
             test_budget=task.test_budget,
-            person=person or current_settings().user,
+            person=person or current_settings().player_name,
             # a list: the journal sorts object keys, and settings keep the task's order
             settings=[{"label": s.label, "command": s.command, "hidden": s.hidden} for s in task.settings],
         )

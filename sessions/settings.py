@@ -48,10 +48,13 @@ OPTIONS = (
     Option("slots", "MLSBENCH_SLOTS", "settings run at once: a count, or CUDA device ids"),
     Option("job_nice", "MLSBENCH_JOB_NICE", "CPU niceness of local jobs, 0 to 19"),
     Option("slurm_config", "MLSBENCH_SLURM_CONFIG", "the Slurm runner's TOML config"),
+    Option("name", "MLSBENCH_NAME", "your name on leaderboards and in exported sessions (`--name` wins)"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 # Read from the environment only: the system's own conventions.
-SYSTEM_VARS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "CUDA_VISIBLE_DEVICES", "USER", "VISUAL", "EDITOR")
+SYSTEM_VARS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "CUDA_VISIBLE_DEVICES", "USER", "LOGNAME", "VISUAL", "EDITOR")
+NAME_LENGTH = 64  # characters of a player's name that are kept (it is a column on the leaderboard)
+NO_NAME = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,32 @@ class Settings:
 
     @property
     def user(self) -> str:
-        return self.system.get("USER", "")
+        """The login name: $USER, $LOGNAME, else the account of this process's user id."""
+        return self.system.get("USER") or self.system.get("LOGNAME") or account_name()
+
+    @property
+    def player_name(self) -> str:
+        """Who plays, as sessions record it: the `name` setting, else the login name."""
+        return player_name(self.text("name")) or player_name(self.user) or NO_NAME
 
     @property
     def editor(self) -> str:
         """The command that edits a file outside the app ($VISUAL, else $EDITOR)."""
         return self.system.get("VISUAL") or self.system.get("EDITOR") or ""
+
+
+def player_name(text: str) -> str:
+    """A name as it is recorded: one line, spaces collapsed, at most NAME_LENGTH characters."""
+    return " ".join(text.split())[:NAME_LENGTH].strip()
+
+
+def account_name() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no pwd (Windows), or a user id the passwd file lacks (containers)
+        return ""
 
 
 def config_home(system: dict[str, str]) -> Path:

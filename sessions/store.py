@@ -133,12 +133,36 @@ def list_sessions(sessions_dir: Path, task_id: str | None = None) -> list[Sessio
     return sorted(found, key=lambda s: s.id)
 
 
+class NoSuchSession(LookupError):
+    """No session id begins with the text given (an ambiguous one is a plain LookupError)."""
+
+
 def find_session(sessions_dir: Path, session_id: str) -> Path:
-    matches = [s.dir for s in list_sessions(sessions_dir) if s.id == session_id or s.id.startswith(session_id)]
-    if len(matches) != 1:
-        what = "no session" if not matches else f"{len(matches)} sessions"
-        raise LookupError(f"{what} matching {session_id!r} in {sessions_dir}; `mlsbench-tui sessions` lists them")
-    return matches[0]
+    """The folder of the session whose id is `session_id`, or the only one it begins."""
+    found = list_sessions(sessions_dir)
+    exact = [s.dir for s in found if s.id == session_id]
+    if len(exact) == 1:  # an id that is also the prefix of another (X and X-2) is X
+        return exact[0]
+    matches = exact or [s.dir for s in found if s.id.startswith(session_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise NoSuchSession(f"no session matching {session_id!r} in {sessions_dir} (no id of the "
+                            f"{len(found)} session(s) there begins with it); `mlsbench-tui sessions` "
+                            "lists them, --sessions-dir looks in another folder")
+    listed = "\n  ".join(f"{d.name}  {d}" for d in matches)
+    raise LookupError(f"{len(matches)} sessions match {session_id!r}; give more of the id:\n  {listed}")
+
+
+def session_or_path(sessions_dir: Path, text: str) -> Path:
+    """A path that exists as given, else the folder of the session `text` names (id or prefix)."""
+    path = Path(text).expanduser()
+    if path.exists() or not text.strip():
+        return path
+    try:
+        return find_session(sessions_dir, text)
+    except NoSuchSession as exc:
+        raise NoSuchSession(f"no file or folder {text!r} here, and {exc}") from None
 
 
 def write_json(path: Path, data: object) -> None:

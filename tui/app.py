@@ -55,16 +55,19 @@ class MlsBenchApp(App):
         animate: bool = True,
         watch: bool = True,
         own_process: bool = False,
+        notes: list[str] | None = None,
     ) -> None:
         """clock: seconds since the epoch (tests pin it); animate: spinners and a
         blinking cursor (off for snapshots); watch: follow the workspace with watchdog;
-        own_process: the app is all this process runs (the CLI), so it may tune the collector."""
+        own_process: the app is all this process runs (the CLI), so it may tune the collector;
+        notes: what the person should know about how the session was opened, shown as notices."""
         super().__init__()
         self.session = session
         self.clock = clock or time.time
         self.animate = animate
         self._watch = watch
         self._own_process = own_process
+        self._notes = list(notes or [])
         self._watcher: WorkspaceWatcher | None = None
         self._closed = False
         self.close_choice = "leave"  # what closing does to a run still going: leave | cancel
@@ -87,6 +90,8 @@ class MlsBenchApp(App):
         return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        for note in self._notes:
+            self.notify(note, title="Session", timeout=12, markup=False)
         if self._own_process:
             sys.setswitchinterval(SWITCH_INTERVAL)
             collector = QuietCollector(quiet_for=self.quiet_for)
@@ -195,9 +200,10 @@ class MlsBenchApp(App):
             self._watcher = None
 
 
-def run_app(session: Session) -> None:
-    """Run the app on an open session until the person quits; closes the session."""
-    app = MlsBenchApp(session, own_process=True)
+def run_app(session: Session, notes: list[str] | None = None) -> None:
+    """Run the app on an open session until the person quits; closes the session.
+    `notes` (how the session was chosen) are shown as notices."""
+    app = MlsBenchApp(session, own_process=True, notes=notes)
     try:
         app.run()
     finally:

@@ -25,13 +25,14 @@ from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
 from sessions.leaderboard import board_json, board_lines, build_board, final_table_lines, ranked_with
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
-from sessions.settings import current_settings
+from sessions.settings import current_settings, player_name
 from sessions.slots import cuda_available
 from sessions.state import ReplayMismatch
-from sessions.store import find_session, list_sessions
+from sessions.store import find_session, list_sessions, session_or_path
 from sessions.verify import verdict_lines, verify_archive
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
+from tui.opening import open_for_task
 from tui.rescore_cli import add_rescore_parser, cmd_rescore
 
 
@@ -60,6 +61,8 @@ def _new_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="task id (see `mlsbench-tui list`)")
     parser.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
     parser.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
+    parser.add_argument("--name", help="your name on leaderboards and in exported sessions "
+                                       "(env MLSBENCH_NAME; default: the login name)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,13 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlsbench-tui",
         description="Take on an MLS-Bench research task under the rules the AI agents had.",
         epilog="Start with: mlsbench-tui --task cv-multitask-loss",
+        allow_abbrev=False,  # `session submit --n 2` is the subcommand's, never --name or --new cut short
     )
     _common(parser, top=True)
     _new_session_options(parser)
     parser.add_argument("--resume", metavar="SESSION", help="open this session (id or prefix)")
     parser.add_argument("--new", action="store_true", help="start a new session even if one is open")
-    parser.add_argument("--replay", type=Path, metavar="PATH", help="play back a session or an agent conversation")
-    parser.add_argument("--compare", type=Path, metavar="PATH", help="with --replay: a second replay to show side by side")
+    parser.add_argument("--replay", metavar="PATH", help="play back a session (folder, id or prefix) or an agent conversation")
+    parser.add_argument("--compare", metavar="PATH", help="with --replay: a second replay to show side by side")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("list", help="the tasks and whether they can run")
@@ -94,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rescore_parser(sub, _common)
     p = sub.add_parser("replay", help="print a replay as plain text (--json: as JSON)")
     _common(p, top=False)
-    p.add_argument("path", type=Path)
+    p.add_argument("path", metavar="PATH", help="a session (folder, id or prefix) or an agent conversation")
     p.add_argument("--print", action="store_true", dest="print_", help="print the steps (the default here)")
     p = sub.add_parser("verify", help="check a session archive against this installation (exit 0: all checks hold)")
     _common(p, top=False)
@@ -182,21 +186,37 @@ class Context:
     def options(self) -> dict[str, Any]:
         return {"runner": self.runner}
 
-    def default_profile(self, task: TaskSpec) -> str:
+    def default_profile(self, task: TaskSpec, notes: list[str] | None = None) -> str:
+        """--profile, else paper with a GPU and demo without; the choice is said on stderr,
+        or added to `notes` (the app shows them once it has the screen)."""
         if self.args.profile:
             return self.args.profile
         if cuda_available():
-            print("profile: paper (a CUDA device is visible)", file=sys.stderr)
-            return "paper"
-        print("profile: demo (no CUDA device visible; its scores are not comparable with "
-              "published ones; --profile paper runs the published protocol)", file=sys.stderr)
-        return "demo"
+            profile, why = "paper", "profile: paper (a CUDA device is visible)"
+        else:
+            profile, why = "demo", ("profile: demo (no CUDA device visible; its scores are not comparable with "
+                                    "published ones; --profile paper runs the published protocol)")
+        if notes is None:
+            print(why, file=sys.stderr)
+        else:
+            notes.append(why[0].upper() + why[1:] + ".")
+        return profile
 
-    def new_session(self) -> Session:
+    def player(self) -> str:
+        """The name a new session records: --name, else the settings' (never empty)."""
+        if self.args.name is None:
+            return current_settings().player_name
+        name = player_name(self.args.name)
+        if not name:
+            raise CliError("--name is empty: give the name to show on leaderboards, or leave --name out "
+                           f"for {current_settings().player_name!r}")
+        return name
+
+    def new_session(self, notes: list[str] | None = None) -> Session:
         task = self.task(self.args.task)
         return Session.create(
-            task, sessions_dir=self.sessions_dir, profile=self.default_profile(task),
-            seed=self.args.seed, data_root=self.args.data_root, **self.options(),
+            task, sessions_dir=self.sessions_dir, profile=self.default_profile(task, notes),
+            seed=self.args.seed, data_root=self.args.data_root, person=self.player(), **self.options(),
         )
 
     def session_dir(self, session_id: str | None, task_id: str | None) -> Path:
@@ -210,6 +230,13 @@ class Context:
             raise CliError(f"no open session{' of ' + task_id if task_id else ''} in {self.sessions_dir}; "
                            "`mlsbench-tui session new --task ID` starts one")
         return open_[-1].dir
+
+    def replay_path(self, text: str) -> Path:
+        """What `replay` and `--replay` read: a file or folder, or a session named by id or prefix."""
+        try:
+            return session_or_path(self.sessions_dir, text)
+        except LookupError as exc:
+            raise CliError(str(exc)) from None
 
     def open_session(self, directory: Path) -> Session:
         task_id = directory.parent.name
@@ -246,13 +273,14 @@ def cmd_list(ctx: Context) -> None:
 def cmd_sessions(ctx: Context) -> None:
     found = list_sessions(ctx.sessions_dir, ctx.args.task)
     if ctx.args.json:
-        print(json.dumps([{"id": s.id, "task": s.task_id, "profile": s.profile, "seed": s.seed,
+        print(json.dumps([{"id": s.id, "path": str(s.dir), "task": s.task_id, "profile": s.profile, "seed": s.seed,
                            "status": s.status, "results": s.results, "problem": s.problem} for s in found], indent=1))
         return
     if not found:
         print(f"no sessions in {ctx.sessions_dir}")
     for s in found:
         print(f"{s.id}  {s.task_id:24} {s.profile:6} seed {s.seed:<5} {s.status}")
+        print(f"    {s.dir}")
         if s.problem:
             print(f"    {s.problem}")
 
@@ -272,10 +300,10 @@ def cmd_leaderboard(ctx: Context) -> None:
     print("\n".join(board_lines(board) + import_lines(imported)))
 
 
-def cmd_replay(ctx: Context, path: Path) -> None:
+def cmd_replay(ctx: Context, path: str) -> None:
     from sessions.replay import load_replay, replay_dict, write_replay
 
-    result = load_replay(path, ctx.catalog)
+    result = load_replay(ctx.replay_path(path), ctx.catalog)
     if ctx.args.json:
         json.dump(replay_dict(result.replay), sys.stdout, indent=1, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -312,6 +340,7 @@ def status_dict(session: Session) -> dict[str, Any]:
     st = session.state
     return {
         "session": session.id, "dir": str(session.dir), "task": session.task.id, "profile": session.profile,
+        "person": session.meta.get("person", ""),
         "seed": session.seed, "budget_left": st.budget_left, "budget_total": st.budget_total,
         "closed": st.closed, "submitted_test": st.submitted_test, "edits": st.edits,
         "files": {p: [[r.start, r.end] for r in f.ranges] for p, f in st.files.items() if f.ranges},
@@ -324,7 +353,8 @@ def status_dict(session: Session) -> dict[str, Any]:
 
 def print_status(session: Session) -> None:
     st = session.state
-    print(f"session {session.id}  task {session.task.id}  profile {session.profile}  seed {session.seed}")
+    print(f"session {session.id}  task {session.task.id}  profile {session.profile}  seed {session.seed}"
+          f"  player {session.meta.get('person') or 'anonymous'}")
     print(f"workspace {session.workspace}")
     print(f"tests: {st.budget_left} of {st.budget_total} left"
           + (f"; submitted test #{st.submitted_test}" if st.closed else ""))
@@ -505,24 +535,18 @@ def cmd_app(ctx: Context) -> None:
     if args.replay:
         from tui.replay_app import run_replay
 
-        run_replay(args.replay, ctx.catalog, compare=args.compare)
+        compare = ctx.replay_path(args.compare) if args.compare else None
+        run_replay(ctx.replay_path(args.replay), ctx.catalog, compare=compare)
         return
+    notes: list[str] = []  # shown in the app: anything printed now would be gone under it
     if args.resume:
         session = ctx.open_session(ctx.session_dir(args.resume, None))
+        notes.append(f"Opened session {session.id} (--resume).")
     else:
-        task = ctx.task(args.task)
-        candidates = [s for s in list_sessions(ctx.sessions_dir, task.id)
-                      if s.is_open and (args.profile in (None, s.profile))
-                      and (args.seed in (None, s.seed))]
-        if candidates and not args.new:
-            print(f"resuming session {candidates[-1].id} ({candidates[-1].status}); --new starts a fresh one",
-                  file=sys.stderr)
-            session = ctx.open_session(candidates[-1].dir)
-        else:
-            session = ctx.new_session()
+        session = open_for_task(ctx, notes)
     from tui.app import run_app
 
-    run_app(session)
+    run_app(session, notes)
 
 
 def report_error(args: argparse.Namespace | None, message: str) -> None:

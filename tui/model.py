@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,11 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from sessions.events import CANCELLED, DONE, FAILED, LOST, QUEUED, RUNNING, RunKey
 from sessions.leaderboard import Row, format_value, published_rows
 from sessions.metrics import file_rows
-from sessions.ranges import fixed_segments, match_ranges
 from sessions.state import RunRecord, SessionState
 from tasks.spec import LineRange, TaskSpec
-
-from tui.guard import file_lines
 
 if TYPE_CHECKING:
     from sessions.engine import Session
@@ -236,55 +232,6 @@ def run_state_word(record: RunRecord) -> str:
     if FAILED in statuses:
         return "failed" if DONE not in statuses else "partly failed"
     return ", ".join(sorted(statuses))
-
-
-def snapshot_text(session: Session, n: int, path: str) -> str | None:
-    try:
-        return (session.folder.run_dir(n) / path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def scaffold_text(session: Session, path: str) -> str | None:
-    try:
-        return session.folder.scaffold_file(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def editable_region(session: Session, path: str, text: str) -> list[str] | None:
-    """The editable lines of one version of a file (fixed lines matched as the engine does)."""
-    state = session.state.files.get(path)
-    if state is None:
-        return None
-    fixed = fixed_segments(list(state.lines), list(state.ranges))
-    lines = file_lines(text)
-    ranges = match_ranges(fixed, lines)
-    if ranges is None:
-        return None
-    out: list[str] = []
-    for i, r in enumerate(ranges):
-        if i:
-            out.append("⋯")
-        out.extend(lines[r.start - 1 : r.end])
-    return out
-
-
-def test_diff(session: Session, n: int) -> list[str]:
-    """The editable region of test n against the previous test's (test 1: the scaffold's)."""
-    out: list[str] = []
-    for path in session.editable_paths:
-        new_text = snapshot_text(session, n, path)
-        old_text = snapshot_text(session, n - 1, path) if n > 1 else scaffold_text(session, path)
-        before = "scaffold" if n == 1 else f"test #{n - 1}"
-        if new_text is None or old_text is None:
-            out.append(f"({path}: the snapshot is not readable)")
-            continue
-        new = editable_region(session, path, new_text) or []
-        old = editable_region(session, path, old_text) or []
-        diff = list(difflib.unified_diff(old, new, f"{path} ({before})", f"{path} (test #{n})", lineterm="", n=2))
-        out.extend(diff or [f"{path}: editable lines unchanged since {before}"])
-    return out
 
 
 def editable_ranges_text(ranges: Sequence[LineRange]) -> str:

@@ -4,21 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import FAKE_FILE, FIXTURE_TASKS
-from tui.cli import main
-
-
-@pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("FAKE_EPOCHS", "4")
-    base = ["--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(tmp_path / "sessions")]
-
-    def run(*args):
-        code = main([*base, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+from tests.conftest import FAKE_FILE
 
 
 def test_list_says_which_tasks_are_runnable(cli):

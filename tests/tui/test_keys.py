@@ -16,10 +16,11 @@ async def test_layout_keys_help_and_leaderboard(session_factory):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         main = app.main
-        await pilot.press("f2")
-        assert "collapsed" in main.query_one("#task").classes
+        assert "collapsed" in main.query_one("#task").classes  # below 120 columns: a one-line summary
         await pilot.press("f2")
         assert "collapsed" not in main.query_one("#task").classes
+        await pilot.press("f2")
+        assert "collapsed" in main.query_one("#task").classes
         await pilot.press("f6")
         assert "layout-logs" in main.query_one("#work").classes
         assert not main.query_one("#editor-pane").display

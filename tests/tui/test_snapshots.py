@@ -53,17 +53,28 @@ def test_main_screen_fresh_100x30(snap_compare, session_factory):
     assert snap_compare(make_app(session), terminal_size=(100, 30), run_before=before)
 
 
-def test_main_screen_after_a_test_160x48(snap_compare, session_factory):
+def two_tests(session_factory):
     session = session_factory(profile="paper")  # comparable: the plot shows the baselines
     session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "60.0"))
     session.test()
     session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("60.0", "62.5"))
     session.test()
+    return session
 
+
+def test_main_screen_after_a_test_160x48(snap_compare, session_factory):
     async def before(pilot):
         await quiet(pilot, pilot.app)
 
-    assert snap_compare(make_app(session), terminal_size=(160, 48), run_before=before)
+    assert snap_compare(make_app(two_tests(session_factory)), terminal_size=(160, 48), run_before=before)
+
+
+def test_main_screen_after_a_test_100x30(snap_compare, session_factory):
+    """The task pane is one line, the editor has the width, the title is not cut."""
+    async def before(pilot):
+        await quiet(pilot, pilot.app)
+
+    assert snap_compare(make_app(two_tests(session_factory)), terminal_size=(100, 30), run_before=before)
 
 
 def test_submit_dialog(snap_compare, session_factory):
@@ -99,8 +110,7 @@ def test_final_results_screen(snap_compare, session_factory):
     assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
 
 
-@pytest.mark.slow  # two whole sessions
-def test_leaderboard_screen(snap_compare, session_factory):
+def two_submitted(session_factory):
     first = session_factory(profile="paper")
     first.test()
     first.submit(1)
@@ -109,14 +119,25 @@ def test_leaderboard_screen(snap_compare, session_factory):
     session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "75.0"))
     session.test()
     session.submit(1)
+    return session
 
-    async def before(pilot):
-        app = pilot.app
-        await wait_for(pilot, lambda: isinstance(app.screen, FinalResultsScreen))
-        await pilot.press("f3")
-        await wait_for(pilot, lambda: isinstance(app.screen, LeaderboardScreen))
-        await pilot.pause(0.3)
-        app.clear_notifications()
-        await pilot.pause()
 
-    assert snap_compare(make_app(session), terminal_size=(120, 36), run_before=before)
+async def open_leaderboard(pilot):
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, FinalResultsScreen))
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: isinstance(app.screen, LeaderboardScreen))
+    await pilot.pause(0.3)
+    app.clear_notifications()
+    await pilot.pause()
+
+
+@pytest.mark.slow  # two whole sessions
+def test_leaderboard_screen(snap_compare, session_factory):
+    assert snap_compare(make_app(two_submitted(session_factory)), terminal_size=(120, 36), run_before=open_leaderboard)
+
+
+@pytest.mark.slow  # two whole sessions
+def test_leaderboard_screen_100x30(snap_compare, session_factory):
+    """Every column on screen: the detail gives way first (and the note says so)."""
+    assert snap_compare(make_app(two_submitted(session_factory)), terminal_size=(100, 30), run_before=open_leaderboard)

@@ -20,7 +20,7 @@ HELP = """\
 | **F9** or **ctrl+g** | submit: choose a test, confirm; the hidden settings then run |
 | **F4** or **ctrl+o** | open the file in `$EDITOR`; on return the change is checked |
 | **F3** or **ctrl+l** | leaderboard (one profile at a time) |
-| **F2** | show or hide the task description |
+| **F2** | the task description as a pane, or as one line above the editor (one line by default below 120 columns) |
 | **F6** | next layout: editor and logs → logs only (editor hidden) → editor only (logs hidden) |
 | **F7** | next tab of the log panel (settings, History) |
 | **ctrl+n** / **ctrl+p** | focus the next / previous pane (task, editor, logs); the focused pane is marked in the accent colour |

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +35,7 @@ from tui.widgets.editor import GuardedEditor
 from tui.widgets.files import DiskChanged, FilesPane
 from tui.widgets.header import SessionHeader
 from tui.widgets.run_tabs import RunTabs
-from tui.widgets.task_pane import TaskPane
+from tui.widgets.task_pane import TaskPane, TaskSummary
 
 # The header changes every second (clock, progress counts). Not faster: at the top of the
 # screen, any change to it in the same frame as the logs at the bottom makes Textual repaint
@@ -47,6 +48,7 @@ REFUSAL_REPEAT = 1.5  # seconds during which the same refused edit is not announ
 # Actions that change the session's code or spend its budget: gone from the footer (and
 # refused by their keys) once a test is submitted.
 EDITING_ACTIONS = {"save", "test", "undo_edit", "external_editor"}
+NARROW = 120  # columns: below, the task pane starts collapsed to its one-line summary (F2 opens it)
 
 
 class MainScreen(Screen):
@@ -79,10 +81,12 @@ class MainScreen(Screen):
         self._last_refusal: tuple[str, float] = ("", 0.0)
         self._layout = 0
         self._spin = 0
+        self._task_shown: bool | None = None  # F2's choice; None: the task pane follows the width
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="header")
+        yield TaskSummary(self.session.task.title, "F2", id="task-summary")
         with Horizontal(id="body"):
             yield TaskPane(self.session.task.description, id="task")
             with Vertical(id="work"):
@@ -100,6 +104,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         session = self.session
+        self._fit_task_pane()
         self.refresh_header()
         self.set_interval(HEADER_INTERVAL, self.tick_header)
         editor = self.active_editor()
@@ -145,7 +150,7 @@ class MainScreen(Screen):
         session = self.session
         task = session.task
         header = self.query_one(SessionHeader)
-        header.set_title(f"{task.id} · {task.title}")
+        header.set_title(self._title())
         header.set_budget(*budget_text(session.state))
         header.set_elapsed(elapsed_text(session_seconds(session.state, self.clock())))
         comparable = task.profiles[session.profile].comparable
@@ -361,7 +366,8 @@ class MainScreen(Screen):
         self.app.push_screen(LeaderboardScreen(self.session))
 
     def action_toggle_task(self) -> None:
-        self.query_one(TaskPane).toggle_class("collapsed")
+        self._task_shown = self.query_one(TaskPane).has_class("collapsed")
+        self._fit_task_pane()
         self.call_after_refresh(self._refocus)
 
     def action_cycle_layout(self) -> None:
@@ -397,3 +403,22 @@ class MainScreen(Screen):
 
     def action_next_run_tab(self) -> None:
         self.runs.next_tab()
+
+    # -- the width ------------------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._fit_task_pane()
+        self.call_after_refresh(self.refresh_header)  # the title fits the header's new width
+
+    def _fit_task_pane(self) -> None:
+        """The task pane, or in its place the one-line summary: as F2 chose, else by the width."""
+        shown = self._task_shown if self._task_shown is not None else self.size.width >= NARROW
+        self.query_one(TaskPane).set_class(not shown, "collapsed")
+        self.query_one(TaskSummary).display = not shown
+
+    def _title(self) -> str:
+        """The task id and title when they fit the header, else the id (the title is in the
+        task pane's heading, or in the summary line that stands for it)."""
+        task = self.session.task
+        full = f"{task.id} · {task.title}"
+        room = self.query_one("#header #title").content_size.width
+        return full if not room or cell_len(full) <= room else task.id

@@ -12,8 +12,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
 from sessions.leaderboard import YOURS, Row, build_board, profile_note, ranked_with
+from sessions.settings import NO_NAME
 from tasks.spec import PROFILES
-from tui.model import best_values, metric_columns, to_number, value_text
+from tui.board_fit import fit_board
+from tui.model import best_values, metric_columns, to_number
 
 SCREEN_CSS = """
 ResultsScreen { layout: vertical; }
@@ -26,44 +28,54 @@ ResultsScreen Tabs { margin: 0 1; }
 """
 
 
-def _fill(table: DataTable, columns, rows, ranks, you_detail: str | None = None) -> None:
-    directions = {c.name: c.direction for c in columns}
-    best = best_values(rows, directions)
-    table.clear(columns=True)
-    table.add_column("#", key="place")
-    table.add_column("entry", key="entry")
-    for c in columns:
-        table.add_column(c.heading, key=c.name)
-    for key in ("mean rank", "from", "seeds", "detail"):
-        table.add_column(key, key=key)
-    for place, (row, rank) in enumerate(zip(rows, ranks), start=1):
-        mine = row.entry == "you" or (you_detail is not None and you_detail in row.detail)
-        base = "bold reverse" if mine else ""
-        cells = []
-        for c in columns:
-            value = row.values.get(c.name)
-            style = base + (" green" if value is not None and best.get(c.name) == value and len(rows) > 1 else "")
-            cells.append(Text(value_text(value), style=style.strip()))
-        table.add_row(
-            Text(str(place) if rank is not None else "-", style=base),
-            Text(row.entry, style=base),
-            *cells,
-            Text("-" if rank is None else f"{rank:.2f}", style=base),
-            Text(row.provenance, style=base),
-            Text(row.seeds or "-", style=base),
-            Text(row.detail, style=base),
-        )
-    if not rows:
-        table.add_row("", "(no entries yet for this profile)")
+TABLE_GUTTER = 4  # the table's margins (1 + 1) and a vertical scrollbar (2)
 
 
 class ResultsScreen(Screen):
+    """A board as a table that fits the width (columns give way: see tui.board_fit)."""
+
     DEFAULT_CSS = SCREEN_CSS
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    TABLE = ""  # the DataTable's selector
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._filled: tuple | None = None  # what the table shows: (metric columns, rows, ranks, you_detail)
+        self._fitted_to = 0
+
+    def fill(self, columns, rows, ranks, you_detail: str | None = None) -> None:
+        self._filled = (columns, rows, ranks, you_detail)
+        self._fitted_to = self.size.width
+        table = self.query_one(self.TABLE, DataTable)
+        fitted = fit_board(columns, rows, ranks, max(40, self.size.width - TABLE_GUTTER))
+        directions = {c.name: c.direction for c in columns}
+        best = best_values(rows, directions)
+        table.clear(columns=True)
+        for column in fitted.columns:
+            table.add_column(column.heading, key=column.key)
+        for i, row in enumerate(rows):
+            mine = row.entry == "you" or (you_detail is not None and you_detail in row.detail)
+            base = "bold reverse" if mine else ""
+            cells = []
+            for column in fitted.columns:
+                value = row.values.get(column.key) if column.key in directions else None
+                best_here = value is not None and best.get(column.key) == value and len(rows) > 1
+                cells.append(Text(column.cells[i], style=(base + (" green" if best_here else "")).strip()))
+            table.add_row(*cells)
+        if not rows:
+            table.add_row("", "(no entries yet for this profile)")
+        note = self.query_one("#fit-note", Static)
+        note.update(fitted.note)
+        note.display = bool(fitted.note)
+
+    def on_resize(self) -> None:
+        if self._filled is not None and self.size.width != self._fitted_to:
+            self.fill(*self._filled)
 
 
 class FinalResultsScreen(ResultsScreen):
     BINDINGS = [Binding("f3,ctrl+l", "app.leaderboard", "Leaderboard")]
+    TABLE = "#final-table"
 
     def __init__(self, session) -> None:
         super().__init__()
@@ -75,14 +87,15 @@ class FinalResultsScreen(ResultsScreen):
         task = session.task
         sub = session.state.submission
         n = sub.key.n if sub else "?"
-        yield Static(f"Final results · {task.id} · submitted test #{n} · profile {session.profile} · seed {session.seed}",
-                     classes="screen-title")
+        yield Static(f"Final results · {task.id} · {player(session)} · submitted test #{n} · profile {session.profile} "
+                     f"· seed {session.seed}", classes="screen-title")
         hidden = ", ".join(c.name for c in metric_columns(task, hidden=True)) or "none"
         yield Static(f"Visible results come from test #{n}; hidden settings ran now on its code ({hidden}). "
                      f"You are ranked among the rows of profile {session.profile} only, by mean rank over the "
                      "metrics (1 = best).", classes="note")
         yield Static(profile_note(self.board), classes="note" + ("" if self.board.comparable else " warning"))
         yield DataTable(id="final-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="fit-note", classes="note")
         with VerticalScroll(classes="feedback"):
             yield Static(Text((sub.feedback if sub else None) or ""), id="final-feedback")
         yield Footer()
@@ -92,8 +105,7 @@ class FinalResultsScreen(ResultsScreen):
         if not any(self._mine(r) for r in rows):  # not in the sessions folder the board reads
             ranked = ranked_with(self.board, you_row(self.session))
             rows, ranks = ranked.rows, ranked.ranks
-        _fill(self.query_one("#final-table", DataTable), metric_columns(self.session.task), rows, ranks,
-              you_detail=f"session {self.session.id},")
+        self.fill(metric_columns(self.session.task), rows, ranks, you_detail=f"session {self.session.id},")
 
     def _mine(self, row) -> bool:
         return f"session {self.session.id}," in row.detail
@@ -101,6 +113,8 @@ class FinalResultsScreen(ResultsScreen):
 
 class LeaderboardScreen(ResultsScreen):
     """The board of one profile at a time (tabs): baselines, agents and people, with provenance."""
+
+    TABLE = "#board-table"
 
     def __init__(self, session) -> None:
         super().__init__()
@@ -114,6 +128,7 @@ class LeaderboardScreen(ResultsScreen):
                    active=f"profile-{self.session.profile}")
         yield Static("", id="board-note", classes="note")
         yield DataTable(id="board-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="fit-note", classes="note")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -134,8 +149,7 @@ class LeaderboardScreen(ResultsScreen):
         note_widget = self.query_one("#board-note", Static)
         note_widget.update(note)
         note_widget.set_class(not board.comparable, "warning")
-        _fill(self.query_one("#board-table", DataTable), metric_columns(self.session.task), board.rows, board.ranks,
-              you_detail=f"session {self.session.id},")
+        self.fill(metric_columns(self.session.task), board.rows, board.ranks, you_detail=f"session {self.session.id},")
 
 
 def session_board(session, profile: str):
@@ -143,7 +157,11 @@ def session_board(session, profile: str):
     return build_board(session.task, session.dir.parent.parent, profile)
 
 
+def player(session) -> str:
+    return session.meta.get("person") or NO_NAME
+
+
 def you_row(session) -> Row:
     sub = session.state.submission
-    return Row("you", "person", {k: to_number(v) for k, v in session.final_results().items()},
+    return Row(f"person:{player(session)}", "person", {k: to_number(v) for k, v in session.final_results().items()},
                f"session {session.id}, test #{sub.key.n if sub else '?'}", YOURS, str(session.seed))

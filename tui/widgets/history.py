@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from tui.model import metric_columns, run_state_word, test_diff, to_number, value_text
+from tui.diffs import diff_of_test
+from tui.model import metric_columns, run_state_word, to_number, value_text
 
 
 def diff_text(lines: list[str]) -> Text:
@@ -84,4 +85,4 @@ class HistoryPanel(Horizontal):
 
     def show_diff(self, n: int) -> None:
         self._shown = n
-        self.query_one("#diff", Static).update(diff_text(test_diff(self.session, n)))
+        self.query_one("#diff", Static).update(diff_text(diff_of_test(self.session, n)))
