@@ -155,7 +155,8 @@ class MainScreen(Screen):
     def _activity(self) -> tuple[str, bool]:
         self._spin += 1
         spin = SPINNER[self._spin % len(SPINNER)] if self.motion else "…"
-        return activity_text(self.session.state, spin, self.preflight, self.cancelling, self.runs.progress)
+        return activity_text(self.session.state, spin, self.preflight, self.cancelling, self.runs.progress,
+                             self.runs.test_eta())
 
     # -- what the runs report ---------------------------------------------------------------------
     @on(RunTabs.StateChanged)
@@ -265,6 +266,7 @@ class MainScreen(Screen):
 
     def _start_test(self) -> None:
         self.preflight = f"test #{len(self.session.state.tests) + 1}"
+        self.runs.show_preflight(self.preflight, [s.label for s in self.session.settings(hidden=False)])
         self.refresh_header()
         self._engine_call(self.session.start_test, "The test was not started")
 
@@ -284,6 +286,7 @@ class MainScreen(Screen):
 
     def _engine_call_done(self) -> None:
         self.preflight = None
+        self.runs.end_preflight()
         self.refresh_state()
 
     def _reattach(self, key: RunKey) -> None:
@@ -345,9 +348,8 @@ class MainScreen(Screen):
 
     def _start_submit(self, n: int) -> None:
         hidden = self.session.settings(hidden=True)
-        for setting in hidden:
-            self.runs.add_setting(setting.label)
         self.preflight = f"submission of test #{n}"
+        self.runs.show_preflight(f"the {self.preflight}", [s.label for s in hidden])
         self.refresh_header()
         self._engine_call(lambda: self.session.start_submit(n), "Not submitted")
         if hidden:
