@@ -39,8 +39,8 @@ class SettingGhosts:
         return f"ghosts{f' (seed {self.seed})' if self.other_seed else ''}: {names}"
 
     def table_rows(self) -> list[tuple[str, dict[str, float]]]:
-        """(name, final row) of each ghost, for the metrics table."""
-        return [(g.name, g.rows[-1]) for g in self.lines if g.rows]
+        """(name without its kind, final row) of each ghost, for the metrics table."""
+        return [(g.name.split(" (")[0], g.rows[-1]) for g in self.lines if g.rows]
 
 
 def short_name(ghost: Ghost) -> str:

@@ -94,7 +94,8 @@ async def test_with_one_slot_the_second_setting_says_queued_while_the_first_runs
         await wait_for(pilot, lambda: "queued" in tab_title(runs, "beta"), what="beta's tab: queued")
         assert session.state.tests[0].settings["beta"].status == QUEUED  # (the engine has not started it)
         assert beta.run_key == RunKey("test", 1) and beta.status == QUEUED
-        assert "No test yet" not in log_text(beta) and "queued; it starts when a slot is free" in log_text(beta)
+        assert "No test yet" not in log_text(beta)
+        assert "starts when a slot is free (1 setting at a time)" in str(beta.query_one("#progress-text").content)
         await wait_for(pilot, lambda: beta.status == DONE, what="beta done")
         assert "done" in tab_title(runs, "beta")
 

@@ -34,6 +34,7 @@ from tui.widgets.editor import GuardedEditor
 from tui.widgets.files import DiskChanged, FilesPane
 from tui.widgets.header import SessionHeader
 from tui.widgets.run_tabs import RunTabs
+from tui.widgets.target_banner import TargetBanner
 from tui.widgets.task_pane import TaskPane
 
 # The header changes every second (clock, progress counts). Not faster: at the top of the
@@ -62,6 +63,7 @@ class MainScreen(Screen):
         Binding("f2", "toggle_task", "Task", priority=True),
         Binding("f7", "next_run_tab", "Logs", priority=True),
         Binding("f6", "cycle_layout", "Layout", priority=True, show=False),
+        Binding("f12", "toggle_ghosts", "Ghosts", priority=True),
         Binding("ctrl+n", "focus_pane(1)", "Pane", tooltip="Focus the next pane", priority=True),
         Binding("ctrl+p", "focus_pane(-1)", "Previous pane", priority=True, show=False),
     ]
@@ -83,6 +85,7 @@ class MainScreen(Screen):
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="header")
+        yield TargetBanner(self.session, id="target")
         with Horizontal(id="body"):
             yield TaskPane(self.session.task.description, id="task")
             with Vertical(id="work"):
@@ -399,3 +402,8 @@ class MainScreen(Screen):
 
     def action_next_run_tab(self) -> None:
         self.runs.next_tab()
+
+    def action_toggle_ghosts(self) -> None:
+        shown = self.runs.toggle_ghosts()
+        self.notify("The opponents' re-scored curves are " + ("shown" if shown else "hidden") + " · F12 toggles them",
+                    timeout=3)

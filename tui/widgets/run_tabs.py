@@ -114,7 +114,7 @@ class RunTabs(TabbedContent):
         self.pump = EventPump(max_lines=MAX_FLUSH, wake=self._wake)
         self._stash = Batch()  # events for panels not mounted yet, or held while keys come
         self._last_draw = 0.0  # monotonic time the stream was last drawn
-        self.ghosts: dict[str, SettingGhosts] = {}  # by setting label, once read
+        self.ghosts: dict[str, SettingGhosts] | None = None  # by setting label, once read
         self.ghosts_shown = True
         settings = list(session.settings(hidden=False))
         if session.state.submission is not None:
@@ -132,8 +132,8 @@ class RunTabs(TabbedContent):
         comparable = self.session.task.profiles[profile].comparable
         panel = SettingPanel(label, self.session.task, profile=profile, show_baselines=comparable,
                              id=f"panel-{safe_id(label)}")
-        panel.set_ghosts(self.ghosts.get(label, SettingGhosts()))
-        panel.show_ghosts(self.ghosts_shown)
+        panel.ghosts = self.ghosts.get(label, SettingGhosts()) if self.ghosts is not None else None
+        panel.ghosts_shown = self.ghosts_shown
         hidden = any(s.label == label for s in self.session.settings(hidden=True))
         tab = self.tabs[label] = SettingTab(label, hidden, panel)
         return TabPane(tab.title().plain, panel, id=tab_id(label))
@@ -286,7 +286,7 @@ class RunTabs(TabbedContent):
         status = record.status if record is not None else QUEUED
         if status == QUEUED:
             slots = len(self.session.slot_envs)
-            panel.note(f"{key}: queued; it starts when a slot is free ({slots} setting{'s' * (slots != 1)} at a time)")
+            panel.set_waiting(f"{key} · starts when a slot is free ({slots} setting{'s' * (slots != 1)} at a time)")
         elif status == RUNNING and followed:
             panel.note(f"{key} is running: its output follows")
         self.set_status(panel.label, status, record.exit_code if record else None, record.detail if record else "")

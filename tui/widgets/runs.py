@@ -139,7 +139,7 @@ class SettingPanel(Vertical):
         self.progress_at = 0.0  # monotonic time the progress arrived (its ETA counts from then)
         self._progress_dirty = False
         self.preflight = ""  # what the preflight check running now is for ("test #2"), else ""
-        self.ghosts = SettingGhosts()
+        self.ghosts: SettingGhosts | None = None  # None: not read yet
         self.ghosts_shown = True
 
     def compose(self) -> ComposeResult:
@@ -193,6 +193,11 @@ class SettingPanel(Vertical):
         self.previous, self.previous_name = rows, name
         self._plot_dirty = True
 
+    def set_waiting(self, text: str) -> None:
+        """Why the setting has not started, beside its status (its progress replaces it)."""
+        self._progress_text = text
+        self.query_one("#progress-text", Static).update(text, layout=False)
+
     def note(self, line: str) -> None:
         """A line of the app's own in the log (why it waits, what it follows)."""
         self.query_one("#log", Log).write_line(f"[{line}]")
@@ -228,11 +233,20 @@ class SettingPanel(Vertical):
     # -- ghosts: opponents' curves ----------------------------------------------------------
     def set_ghosts(self, ghosts: SettingGhosts) -> None:
         self.ghosts = ghosts
-        self._plot_dirty = self._table_dirty = True
+        self._redraw()
 
     def show_ghosts(self, shown: bool) -> None:
         self.ghosts_shown = shown
-        self._plot_dirty = self._table_dirty = True
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Plot and table again now, shown or not (as a run loaded from disk is): cheap, the
+        figure is built off the UI thread."""
+        if self.is_mounted:
+            self._draw_plot()
+            self._draw_table()
+        else:
+            self._plot_dirty = self._table_dirty = True
 
     # -- events ---------------------------------------------------------------------------
     def set_status(self, status: str, exit_code: int | None = None, detail: str = "") -> None:
@@ -306,7 +320,7 @@ class SettingPanel(Vertical):
         rows = list(self._table_rows)
         height = max(1, widget.size.height - 1) if widget.size.height else TABLE_ROWS
         width = widget.content_size.width or 80
-        ghosts = self.ghosts.table_rows() if self.ghosts_shown else []
+        ghosts = self.ghosts.table_rows() if self.ghosts and self.ghosts_shown else []
         widget.update(metrics_text(rows, height, width, ghosts) if rows or ghosts else "", layout=False)
 
     def load_history(self, lines: list[str], cut: bool, rows: list[dict[str, float]]) -> None:
@@ -349,6 +363,8 @@ class SettingPanel(Vertical):
             self._draw_progress()
 
     def _ghost_legend(self) -> str:
+        if self.ghosts is None:
+            return ""
         if not self.ghosts.lines:
             return self.ghosts.note(self.spec_profile)
         if not self.ghosts_shown:
@@ -368,7 +384,7 @@ class SettingPanel(Vertical):
         self._plot_dirty = False
         self._last_plot = time.monotonic()
         rows = self.curve.points
-        ghosts = self.ghosts.lines if self.ghosts_shown else ()
+        ghosts = self.ghosts.lines if self.ghosts and self.ghosts_shown else ()
         known = rows or self.previous or (ghosts[0].rows if ghosts else [])
         x = x_key(known, self.unit)
         keys = plot_keys(self.spec, self.label, known, x)
@@ -398,9 +414,10 @@ class SettingPanel(Vertical):
         if self.show_baselines and levels:
             shown_levels, note = baseline_marks(levels)
             legend.append(note)
-        elif levels:
+        elif levels and not ghosts:
             legend.append("published baselines: paper profile only")
         legend.append(self._ghost_legend())
+        legend = [part for part in legend if part]
         if len(keys) > 1:
             legend.append("m: next metric")
         self._set_legend(" · ".join(legend))

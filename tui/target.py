@@ -1,0 +1,56 @@
+"""What a person has to beat, for the target banner: the metric and its direction, and the best
+baseline and the best agent of the profile's one leaderboard (never another profile's); on a
+profile that is not the published protocol, what its runs train (the task's `plan`). No Textual.
+"""
+
+from __future__ import annotations
+
+from sessions.leaderboard import Board, Row, best_row, format_value
+from tasks.spec import TaskSpec
+
+ARROWS = {"max": "↑", "min": "↓"}
+
+
+def metric_words(task: TaskSpec) -> str:
+    """The primary metrics, each once, with its direction: "test_acc ↑" (higher is better)."""
+    rules = {r.key: r for r in task.metrics if r.primary}.values()
+    return ", ".join(f"{r.key} {ARROWS[r.direction]}" for r in rules)
+
+
+def visible_primary(task: TaskSpec) -> list[str]:
+    """The metric names a test shows (visible settings, primary rules), in setting order."""
+    return [r.metric_name(s) for s in task.settings if not s.hidden for r in task.metrics
+            if r.primary and r.applies_to(s.label)]
+
+
+def row_words(row: Row, names: list[str]) -> str:
+    name = row.entry.partition(":")[2] or row.entry
+    return f"{name} {'/'.join(format_value(row.values.get(n)) for n in names)}"
+
+
+def target_line(task: TaskSpec, profile: str, board: Board | None) -> str:
+    """One line: the metric, then the best baseline and agent of `board` (None: not read yet)."""
+    head = f"To beat on {profile}: {metric_words(task)}"
+    if board is None:
+        return f"{head} · reading the leaderboard…"
+    baseline, agent = best_row(board, "baseline"), best_row(board, "agent")
+    if baseline is None and agent is None:
+        return (f"{head} · nothing re-scored on {profile} yet: `mlsbench-tui rescore --task {task.id} "
+                f"--profile {profile} --baselines` measures the baselines")
+    names = visible_primary(task)
+    parts = [head]
+    for kind, row in (("baseline", baseline), ("agent", agent)):
+        parts.append(f"best {kind} {row_words(row, names)}" if row else f"no {kind} on {profile} yet")
+    provenance = list(dict.fromkeys(r.provenance for r in (baseline, agent) if r is not None))
+    return " · ".join([*parts, ", ".join(provenance)])
+
+
+def plan_line(task: TaskSpec, profile: str) -> str | None:
+    """What a run of a profile that is not the published protocol trains, and so why its
+    numbers are low; None on a comparable profile."""
+    info = task.profiles.get(profile)
+    if info is None or info.comparable:
+        return None
+    if info.plan:
+        return f"{profile} runs {info.plan}: far less than the paper's, so scores are low and not comparable"
+    return f"{profile}: {info.summary} Scores are not comparable with published ones."
