@@ -28,6 +28,10 @@ def row_words(row: Row, names: list[str]) -> str:
     return f"{name} {'/'.join(format_value(row.values.get(n)) for n in names)}"
 
 
+def rescore_hint(task: TaskSpec, profile: str) -> str:
+    return f"mlsbench-tui rescore --task {task.id} --profile {profile} --baselines"
+
+
 def target_line(task: TaskSpec, profile: str, board: Board | None) -> str:
     """One line: the metric, then the best baseline and agent of `board` (None: not read yet)."""
     head = f"To beat on {profile}: {metric_words(task)}"
@@ -35,8 +39,7 @@ def target_line(task: TaskSpec, profile: str, board: Board | None) -> str:
         return f"{head} · reading the leaderboard…"
     baseline, agent = best_row(board, "baseline"), best_row(board, "agent")
     if baseline is None and agent is None:
-        return (f"{head} · nothing re-scored on {profile} yet: `mlsbench-tui rescore --task {task.id} "
-                f"--profile {profile} --baselines` measures the baselines")
+        return f"{head} · nothing re-scored on {profile} yet (no ghosts); to measure the baselines:"
     names = visible_primary(task)
     parts = [head]
     for kind, row in (("baseline", baseline), ("agent", agent)):
@@ -54,3 +57,17 @@ def plan_line(task: TaskSpec, profile: str) -> str | None:
     if info.plan:
         return f"{profile} runs {info.plan}: far less than the paper's, so scores are low and not comparable"
     return f"{profile}: {info.summary} Scores are not comparable with published ones."
+
+
+def banner_lines(task: TaskSpec, profile: str, board: Board | None) -> list[str]:
+    """The banner: the target line, then what this profile's runs train; with nobody to
+    beat yet, the command that measures the baselines comes first on the second line
+    (so that it is whole at 100 columns)."""
+    lines = [target_line(task, profile, board)]
+    plan = plan_line(task, profile)
+    nobody = board is not None and best_row(board, "baseline") is None and best_row(board, "agent") is None
+    if nobody:
+        lines.append(rescore_hint(task, profile) + (f" · {plan}" if plan else ""))
+    elif plan:
+        lines.append(plan)
+    return lines

@@ -8,7 +8,7 @@ from textual import work
 from textual.widgets import Static
 
 from sessions.leaderboard import Board, build_board
-from tui.target import plan_line, target_line
+from tui.target import banner_lines
 
 
 class TargetBanner(Static):
@@ -40,9 +40,8 @@ class TargetBanner(Static):
         self._show()
 
     def _show(self) -> None:
-        task, profile = self.session.task, self.session.profile
-        text = Text(target_line(task, profile, self.board))
-        plan = plan_line(task, profile)
-        if plan:
-            text.append("\n" + plan, style="italic")
+        first, *rest = banner_lines(self.session.task, self.session.profile, self.board)
+        text = Text(first)
+        for line in rest:
+            text.append("\n" + line, style="italic")
         self.update(text)
