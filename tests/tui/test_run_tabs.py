@@ -176,3 +176,17 @@ async def test_the_hidden_setting_says_preflight_during_the_submit_preflight(ses
         opened.set()
         await wait_for(pilot, lambda: gamma.status == DONE, timeout=30, what="gamma done")
         assert "preflight" not in tab_title(runs, "gamma") and "done" in tab_title(runs, "gamma")
+
+
+async def test_a_first_test_refused_by_its_preflight_says_so_on_the_tabs(session_factory, monkeypatch):
+    monkeypatch.setenv("FAKE_CHECK_FAIL", "1")
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        runs = app.main.runs
+        await confirm_test(pilot, app)
+        await wait_for(pilot, lambda: "did not pass" in log_text(runs.panels["alpha"]), what="the refusal on the tab")
+        assert tab_title(runs, "alpha") == "alpha" and "no test yet" in str(runs.panels["alpha"].query_one("#status").content)
+        assert "preflight check for test #1 did not pass: nothing ran" in log_text(runs.panels["beta"])
+        assert session.state.budget_left == 3

@@ -41,6 +41,7 @@ TABLE_INTERVAL = 0.5  # seconds between metrics-table redraws
 PROGRESS_INTERVAL = 0.5  # seconds between progress-bar redraws while a setting runs
 TYPING_HOLD = 2.0  # seconds the table and the plot may wait while the person types
 PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
+NO_TEST = "· no test yet"  # the status of a setting that has not run in this session
 
 
 def baseline_marks(levels: list[tuple[str, float]]) -> tuple[tuple[tuple[float, str], ...], str]:
@@ -144,7 +145,7 @@ class SettingPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="status-row"):
-            yield Static("· no test yet", id="status")
+            yield Static(NO_TEST, id="status")
             yield ProgressBar(total=1, show_eta=False, show_percentage=True, id="progress")
             yield Static("F5 runs a test", id="progress-text")
         with Horizontal(classes="body"):
@@ -225,10 +226,17 @@ class SettingPanel(Vertical):
         """The preflight ended: the panel shows its own run's status again."""
         if not self.preflight:
             return
-        self.preflight = ""
-        if self.is_mounted:
+        what, self.preflight = self.preflight, ""
+        if not self.is_mounted:
+            return
+        if self.run_key is None:  # its log said the preflight runs: say how it ended
+            self.query_one("#status", Static).update(NO_TEST, layout=False)
+            self.query_one("#status", Static).set_classes("")
+            self.note(f"The preflight check for {what} did not pass: nothing ran, nothing was spent "
+                      "(the message says why).")
+        else:
             self.set_status(self.status)
-            self.query_one("#progress-text", Static).update(self._progress_text or "F5 runs a test", layout=False)
+        self.query_one("#progress-text", Static).update(self._progress_text or "F5 runs a test", layout=False)
 
     # -- ghosts: opponents' curves ----------------------------------------------------------
     def set_ghosts(self, ghosts: SettingGhosts) -> None:
