@@ -33,19 +33,19 @@ def rescore_hint(task: TaskSpec, profile: str) -> str:
 
 
 def target_line(task: TaskSpec, profile: str, board: Board | None) -> str:
-    """One line: the metric, then the best baseline and agent of `board` (None: not read yet)."""
-    head = f"To beat on {profile}: {metric_words(task)}"
+    """One line: the metric, then the best baseline and agent of `board` (None: not read yet),
+    their names and numbers first (they fit 100 columns), where they come from last."""
+    head = f"To beat ({metric_words(task)}):"
     if board is None:
-        return f"{head} · reading the leaderboard…"
+        return f"{head} reading the {profile} leaderboard…"
     baseline, agent = best_row(board, "baseline"), best_row(board, "agent")
     if baseline is None and agent is None:
-        return f"{head} · nothing re-scored on {profile} yet (no ghosts); to measure the baselines:"
+        return f"{head} nothing re-scored on {profile} yet (no ghosts); to measure the baselines:"
     names = visible_primary(task)
-    parts = [head]
-    for kind, row in (("baseline", baseline), ("agent", agent)):
-        parts.append(f"best {kind} {row_words(row, names)}" if row else f"no {kind} on {profile} yet")
-    provenance = list(dict.fromkeys(r.provenance for r in (baseline, agent) if r is not None))
-    return " · ".join([*parts, ", ".join(provenance)])
+    parts = [f"{kind} {row_words(row, names)}" if row else f"no {kind} on {profile} yet"
+             for kind, row in (("baseline", baseline), ("agent", agent))]
+    provenance = ", ".join(dict.fromkeys(r.provenance for r in (baseline, agent) if r is not None))
+    return f"{head} {' · '.join(parts)} · the best on {profile}, {provenance}"
 
 
 def plan_line(task: TaskSpec, profile: str) -> str | None:

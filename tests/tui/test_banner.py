@@ -3,6 +3,8 @@ profile's one leaderboard (never another profile's), and on demo what a demo run
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sessions.leaderboard import PUBLISHED, RESCORED_SHIPPED, Board, Row
@@ -25,8 +27,8 @@ def test_the_best_ranked_baseline_and_agent_with_the_visible_settings_values(fak
             Row("baseline:default", "baseline", {"test_acc_alpha": 50.0, "test_acc_beta": 51.0},
                 provenance=RESCORED_SHIPPED)]
     lines = banner_lines(fake_task, "demo", board(rows, [1.0, 2.0, 3.0]))
-    assert lines == ["To beat on demo: test_acc ↑ · best baseline better 70.00/71.00 · best agent strong 90.00/91.00 "
-                     "· re-scored (shipped)",
+    assert lines == ["To beat (test_acc ↑): baseline better 70.00/71.00 · agent strong 90.00/91.00 "
+                     "· the best on demo, re-scored (shipped)",
                      "demo: Fake demo profile. Scores are not comparable with published ones."]
 
 
@@ -40,7 +42,7 @@ def test_with_nobody_to_beat_the_second_line_starts_with_the_command_that_measur
 def test_a_comparable_profile_has_no_plan_line_and_names_published_rows(fake_task):
     rows = [Row("baseline:better", "baseline", {"test_acc_alpha": 70.0, "test_acc_beta": 71.0}, provenance=PUBLISHED)]
     assert banner_lines(fake_task, "paper", board(rows, [1.0], "paper")) == [
-        "To beat on paper: test_acc ↑ · best baseline better 70.00/71.00 · no agent on paper yet · published"]
+        "To beat (test_acc ↑): baseline better 70.00/71.00 · no agent on paper yet · the best on paper, published"]
 
 
 @pytest.mark.parametrize("profile", ["demo", "quick"])
@@ -55,8 +57,8 @@ async def test_a_fresh_demo_session_of_a_shipped_task_has_its_target_and_ghosts(
         await pilot.pause()
         first, second = static_text(app.main, "#target").splitlines()
         if profile == "demo":  # the shipped demo reference: the default and the seed agent, re-scored
-            assert first.startswith("To beat on demo: test_acc ↑ · best baseline ")
-            assert "best agent deepseek-reasoner" in first and first.endswith("re-scored (shipped)")
+            assert re.fullmatch(r"To beat \(test_acc ↑\): baseline .+ [\d.]+/[\d.]+ · agent deepseek-reasoner "
+                                r"[\d.]+/[\d.]+ · the best on demo, re-scored \(shipped\)", first), first
             assert second.startswith("demo runs 4 epochs on 1,536 generated images")
             assert [g.name for g in panel.ghosts.lines][-1] == "deepseek-reasoner (agent)"
             assert "(baseline)" in panel.ghosts.lines[0].name
