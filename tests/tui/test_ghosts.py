@@ -13,17 +13,15 @@ from sessions.rescore_candidates import agent_runs, baseline_candidate
 from sessions.rescore_store import ResultsStore
 from tests.pilot import wait_for
 from tests.rescore.conftest import conversation
-from tests.tui.conftest import make_app
+from tasks.catalog import Catalog
+from tests.tui.conftest import make_app, notifications
 from tests.tui.test_snapshots import quiet
 from tui.widgets.chart import ChartPlot
-
-pytestmark = pytest.mark.slow  # re-scores (whole internal sessions) before the app starts
-
 
 @pytest.fixture
 def opponents(fake_task, catalog, tmp_path, monkeypatch):
     """The fake task re-scored on demo (seed 42): both baselines and one agent, in the
-    results store the app reads."""
+    results store the app reads (whole internal sessions: the tests using it are slow)."""
     monkeypatch.setenv("MLSBENCH_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("FAKE_EPOCHS", "3")
     rescorer = Rescorer(fake_task, ResultsStore(tmp_path / "results"), profile="demo", data_root=tmp_path / "data",
@@ -40,6 +38,7 @@ def plotted(panel) -> list[str]:
     return [line.label for line in panel.query_one(ChartPlot)._chart.lines]
 
 
+@pytest.mark.slow
 async def test_ghosts_appear_with_their_final_values_and_f12_toggles_them(opponents, session_factory):
     session = session_factory()
     session.test()
@@ -62,6 +61,19 @@ async def test_ghosts_appear_with_their_final_values_and_f12_toggles_them(oppone
         await wait_for(pilot, lambda: len(plotted(alpha)) == 3, what="the ghosts back")
 
 
+async def test_a_fresh_demo_session_has_the_shipped_opponents_as_ghosts_and_f12_hides_them(session_factory):
+    session = session_factory(task=Catalog().get("dl-activation-function"))  # as `make demo TASK=...` opens it
+    app = make_app(session)
+    async with app.run_test(size=(160, 48)) as pilot:
+        panels = app.main.runs.panels
+        await wait_for(pilot, lambda: all(p.ghosts is not None and p.drawn for p in panels.values()), what="the ghosts")
+        for panel in panels.values():  # before any test: the opponents' curves alone
+            assert plotted(panel)[-1] == "deepseek-reasoner (agent)" and plotted(panel)[0].endswith("(baseline)")
+        await pilot.press("f12")
+        await wait_for(pilot, lambda: all(not plotted(p) for p in panels.values()), what="the ghosts hidden")
+        assert any("ghosts are hidden" in n or "curves are hidden" in n for n in notifications(app))
+
+
 async def test_with_nothing_re_scored_the_legend_says_so(session_factory):
     session = session_factory(profile="quick")
     session.test()
@@ -73,6 +85,7 @@ async def test_with_nothing_re_scored_the_legend_says_so(session_factory):
         assert "no ghosts: nothing re-scored on quick" in str(alpha.query_one("#plot-legend").content)
 
 
+@pytest.mark.slow
 def test_main_screen_with_ghosts_160x48(opponents, snap_compare, session_factory):
     session = session_factory()
     session.replace_text("fake/fake_driver.py", session.file_state("fake/fake_driver.py").text.replace("50.0", "60.0"))
