@@ -15,6 +15,7 @@ from tests.pilot import wait_for
 from tests.rescore.conftest import conversation
 from tasks.catalog import Catalog
 from tests.tui.conftest import make_app, notifications
+from tests.tui.test_submitted import footer_actions
 from tests.tui.test_snapshots import quiet
 from tui.widgets.chart import ChartPlot
 
@@ -67,6 +68,7 @@ async def test_a_fresh_demo_session_has_the_shipped_opponents_as_ghosts_and_f12_
     async with app.run_test(size=(160, 48)) as pilot:
         panels = app.main.runs.panels
         await wait_for(pilot, lambda: all(p.ghosts is not None and p.drawn for p in panels.values()), what="the ghosts")
+        await wait_for(pilot, lambda: "Ghosts" in footer_actions(app), what="F12 in the footer")
         for panel in panels.values():  # before any test: the opponents' curves alone
             assert plotted(panel)[-1] == "deepseek-reasoner (agent)" and plotted(panel)[0].endswith("(baseline)")
         await pilot.press("f12")
@@ -83,6 +85,7 @@ async def test_with_nothing_re_scored_the_legend_says_so(session_factory):
         await wait_for(pilot, lambda: alpha.run_key is not None and alpha.ghosts is not None and alpha.drawn,
                        what="test #1 from disk, and the ghosts read")
         assert "no ghosts: nothing re-scored on quick" in str(alpha.query_one("#plot-legend").content)
+        assert "Ghosts" not in footer_actions(app)  # nothing to toggle
 
 
 @pytest.mark.slow

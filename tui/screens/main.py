@@ -137,6 +137,8 @@ class MainScreen(Screen):
             return state.closed
         if action == "cancel_run":
             return state.submission is None or state.active_run() is not None
+        if action == "toggle_ghosts":  # only where there are ghosts to show
+            return bool(self.query(RunTabs)) and self.runs.has_ghosts
         return True
 
     # -- the header -----------------------------------------------------------------------------

@@ -347,6 +347,11 @@ class RunTabs(TabbedContent):
         self.ghosts = ghosts
         for label, tab in self.tabs.items():
             tab.panel.set_ghosts(ghosts.get(label, SettingGhosts()))
+        self.screen.refresh_bindings()  # the footer offers F12 once there are ghosts
+
+    @property
+    def has_ghosts(self) -> bool:
+        return any(g.lines for g in (self.ghosts or {}).values())
 
     def toggle_ghosts(self) -> bool:
         """Show or hide the ghosts on every setting's plot and table; True: shown now."""
