@@ -24,10 +24,11 @@ class RunningEstimate:
     eta_then: float  # seconds left when the progress arrived
 
     @property
-    def whole(self) -> float:
-        """The setting's estimated whole duration (start to end)."""
+    def whole(self) -> float | None:
+        """The setting's estimated whole duration (start to end); None once every unit is
+        done (its rate is no longer in the ETA)."""
         left = self.total - self.done
-        return self.eta_then * self.total / left if left > 0 else 0.0
+        return self.eta_then * self.total / left if left > 0 else None
 
 
 def past_duration(state: SessionState, run: RunRecord, label: str) -> float | None:
@@ -52,7 +53,7 @@ def whole_test_eta(state: SessionState, run: RunRecord, slots: int,
         return None
     if not going and not waiting:
         return 0.0 if all(s.status in ENDED for s in run.settings.values()) else None
-    guesses = [running[label].whole for label in going]
+    guesses = [whole for label in going if (whole := running[label].whole) is not None]
     free = [running[label].remaining for label in going]
     free += [0.0] * max(0, max(1, slots) - len(free))
     heapq.heapify(free)

@@ -26,6 +26,8 @@ def test_a_queued_setting_never_run_takes_as_long_as_the_running_one_after_it_in
     state = SessionState(tests=[now])
     assert whole_test_eta(state, now, 1, {"alpha": halfway(30)}) == 30 + 60
     assert whole_test_eta(state, now, 2, {"alpha": halfway(30)}) == 60  # a free slot: side by side
+    finishing = RunningEstimate(done=4, total=4, remaining=0.0, eta_then=0.0)  # all epochs done, still ending
+    assert whole_test_eta(state, now, 1, {"alpha": finishing}) is None  # no rate left to size beta by
 
 
 def test_a_queued_setting_takes_what_it_took_in_the_previous_test():
