@@ -230,6 +230,11 @@ def mean_ranks(rows: Sequence[Row], directions: dict[str, str]) -> list[float | 
     return [sum(r) / len(r) if r else None for r in ranks]
 
 
+def best_row(board: Board, kind: str) -> Row | None:
+    """The best-ranked row of `kind` (baseline | agent | person) that has numbers, or None."""
+    return next((r for r, rank in zip(board.rows, board.ranks) if r.kind == kind and rank is not None), None)
+
+
 # -- text ------------------------------------------------------------------------------------------------
 def format_value(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}" if abs(value) < 1e5 else f"{value:.4g}"

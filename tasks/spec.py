@@ -94,6 +94,7 @@ class Profile:
     name: str
     summary: str
     comparable: bool  # results may be compared with published ones
+    plan: str = ""  # what a run trains, in a few words ("4 epochs on 1,536 generated images, lr 0.025")
 
 
 @dataclass(frozen=True)
@@ -377,6 +378,7 @@ class _Parser:
                 name,
                 self.get(item, "summary", where, str),
                 self.get(item, "comparable", where, bool, False),
+                self.get(item, "plan", where, str, ""),
             )
         missing = [p for p in PROFILES if p not in out]
         if missing:

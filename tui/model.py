@@ -17,7 +17,9 @@ from tasks.spec import LineRange, TaskSpec
 if TYPE_CHECKING:
     from sessions.engine import Session
 
-STATUS_GLYPH = {QUEUED: "○", RUNNING: "◐", DONE: "●", FAILED: "✗", CANCELLED: "⊘", LOST: "?"}
+# Not an engine status: the preflight check before a run starts (nothing spent yet).
+PREFLIGHT = "preflight"
+STATUS_GLYPH = {PREFLIGHT: "◌", QUEUED: "○", RUNNING: "◐", DONE: "●", FAILED: "✗", CANCELLED: "⊘", LOST: "?"}
 X_KEYS = ("epoch", "step", "iter", "iteration", "run")
 
 
@@ -245,10 +247,11 @@ def safe_id(text: str) -> str:
 
 def activity_text(
     state: SessionState, spin: str, preflight: str | None, cancelling: bool,
-    progress: Callable[[str], tuple[float, float] | None],
+    progress: Callable[[str], tuple[float, float] | None], eta: float | None = None,
 ) -> tuple[str, bool]:
     """(text, busy) of the header's activity: the preflight, a cancel, each setting of the
-    run going (its progress, `progress(label)`, while it runs), or the session's state."""
+    run going (its progress, `progress(label)`, while it runs) after the whole run's `eta`
+    (seconds, queued settings included; None: not known yet), or the session's state."""
     if preflight:
         return f"{spin} {preflight}: preflight check…", True
     if cancelling:
@@ -260,7 +263,8 @@ def activity_text(
             shown = progress(s.label) if s.status == RUNNING else None
             word = f"{number_text(shown[0])}/{number_text(shown[1])}" if shown else s.status
             parts.append(f"{s.label} {word}")
-        return f"▶ {active.key}: " + ", ".join(parts), True
+        left = f" (about {eta_text(eta).removeprefix('ETA ')} left)" if eta is not None else ""
+        return f"▶ {active.key}{left}: " + ", ".join(parts), True
     if state.closed:
         return "session closed · F9 shows the final table", False
     return "ready", False

@@ -13,6 +13,7 @@ from tests.tui.conftest import make_app
 from tui.screens.dialogs import SubmitDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
 from tui.widgets.run_tabs import RunTabs
+from tui.widgets.target_banner import TargetBanner
 
 
 def underlined(tabs: Tabs) -> bool:
@@ -32,7 +33,9 @@ def settled(app) -> bool:
         return False  # the screen is not composed yet
     return (
         all(e.highlighted for e in main.editors())
-        and all((p.run_key is not None or not app.session.state.tests) and p.drawn for p in main.runs.panels.values())
+        and all((p.run_key is not None or not app.session.state.tests) and p.drawn and p.ghosts is not None
+                for p in main.runs.panels.values())
+        and main.query_one(TargetBanner).board is not None
         and all(underlined(tabs) for tabs in main.query(Tabs))
     )
 

@@ -88,6 +88,7 @@ def test_budget_counter_and_streaming_metrics_in_a_real_terminal(tmp_path):
         tmux.keys("Enter")
         screen = tmux.wait_for("Tests ●●○ 2 of 3 left", "TRAIN_METRICS: epoch=1", timeout=30)
         assert "alpha" in screen
+        tmux.wait_for("beta ○ queued")  # one slot: beta's tab says it waits while alpha runs (issue 16 item 5)
         tmux.wait_for("TRAIN_METRICS: epoch=4")  # lines keep arriving while it runs
         tmux.wait_for("beta ● done", timeout=30)
         tmux.keys("C-q")

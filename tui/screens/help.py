@@ -23,6 +23,7 @@ HELP = """\
 | **F2** | the task description as a pane, or as one line above the editor (one line by default below 120 columns) |
 | **F6** | next layout: editor and logs → logs only (editor hidden) → editor only (logs hidden) |
 | **F7** | next tab of the log panel (settings, History) |
+| **F12** | show or hide the ghosts: the best baseline's and each agent's re-scored curves on your profile, under yours, with their final values in the metrics table (the footer offers it where there are ghosts) |
 | **ctrl+n** / **ctrl+p** | focus the next / previous pane (task, editor, logs); the focused pane is marked in the accent colour |
 | **F1** | this help · **ctrl+q** quit |
 

@@ -35,6 +35,7 @@ from tui.widgets.editor import GuardedEditor
 from tui.widgets.files import DiskChanged, FilesPane
 from tui.widgets.header import SessionHeader
 from tui.widgets.run_tabs import RunTabs
+from tui.widgets.target_banner import TargetBanner
 from tui.widgets.task_pane import TaskPane, TaskSummary
 
 # The header changes every second (clock, progress counts). Not faster: at the top of the
@@ -64,6 +65,7 @@ class MainScreen(Screen):
         Binding("f2", "toggle_task", "Task", priority=True),
         Binding("f7", "next_run_tab", "Logs", priority=True),
         Binding("f6", "cycle_layout", "Layout", priority=True, show=False),
+        Binding("f12", "toggle_ghosts", "Ghosts", priority=True),
         Binding("ctrl+n", "focus_pane(1)", "Pane", tooltip="Focus the next pane", priority=True),
         Binding("ctrl+p", "focus_pane(-1)", "Previous pane", priority=True, show=False),
     ]
@@ -86,6 +88,7 @@ class MainScreen(Screen):
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="header")
+        yield TargetBanner(self.session, id="target")
         yield TaskSummary(self.session.task.title, "F2", id="task-summary")
         with Horizontal(id="body"):
             yield TaskPane(self.session.task.description, id="task")
@@ -139,6 +142,8 @@ class MainScreen(Screen):
             return state.closed
         if action == "cancel_run":
             return state.submission is None or state.active_run() is not None
+        if action == "toggle_ghosts":  # only where there are ghosts to show
+            return bool(self.query(RunTabs)) and self.runs.has_ghosts
         return True
 
     # -- the header -----------------------------------------------------------------------------
@@ -160,7 +165,8 @@ class MainScreen(Screen):
     def _activity(self) -> tuple[str, bool]:
         self._spin += 1
         spin = SPINNER[self._spin % len(SPINNER)] if self.motion else "…"
-        return activity_text(self.session.state, spin, self.preflight, self.cancelling, self.runs.progress)
+        return activity_text(self.session.state, spin, self.preflight, self.cancelling, self.runs.progress,
+                             self.runs.test_eta())
 
     # -- what the runs report ---------------------------------------------------------------------
     @on(RunTabs.StateChanged)
@@ -270,6 +276,7 @@ class MainScreen(Screen):
 
     def _start_test(self) -> None:
         self.preflight = f"test #{len(self.session.state.tests) + 1}"
+        self.runs.show_preflight(self.preflight, [s.label for s in self.session.settings(hidden=False)])
         self.refresh_header()
         self._engine_call(self.session.start_test, "The test was not started")
 
@@ -289,6 +296,7 @@ class MainScreen(Screen):
 
     def _engine_call_done(self) -> None:
         self.preflight = None
+        self.runs.end_preflight()
         self.refresh_state()
 
     def _reattach(self, key: RunKey) -> None:
@@ -350,9 +358,8 @@ class MainScreen(Screen):
 
     def _start_submit(self, n: int) -> None:
         hidden = self.session.settings(hidden=True)
-        for setting in hidden:
-            self.runs.add_setting(setting.label)
         self.preflight = f"submission of test #{n}"
+        self.runs.show_preflight(f"the {self.preflight}", [s.label for s in hidden])
         self.refresh_header()
         self._engine_call(lambda: self.session.start_submit(n), "Not submitted")
         if hidden:
@@ -403,6 +410,11 @@ class MainScreen(Screen):
 
     def action_next_run_tab(self) -> None:
         self.runs.next_tab()
+
+    def action_toggle_ghosts(self) -> None:
+        shown = self.runs.toggle_ghosts()
+        self.notify("The opponents' re-scored curves are " + ("shown" if shown else "hidden") + " · F12 toggles them",
+                    timeout=3)
 
     # -- the width ------------------------------------------------------------------------------------
     def on_resize(self) -> None:

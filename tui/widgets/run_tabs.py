@@ -7,7 +7,11 @@ called by the screen). What the rest of the app must know it posts upward as mes
 `RunEnded` and `StateChanged`.
 
 Each setting's tab has one `SettingTab` record (its status, whether it is hidden); the
-tab's title is derived from it in one place, `_relabel`.
+tab's title is derived from it in one place, `_relabel`. A tab shows its setting's state in
+the current run: the session's state is the truth (`sync_with_state`), the events bring it
+live; "preflight" is the app's own, while a run's preflight check decides whether it starts.
+
+The ghosts (opponents' re-scored curves, `tui.ghosts`) are read off the UI thread at mount.
 """
 
 from __future__ import annotations
@@ -23,16 +27,19 @@ from textual.widgets import TabbedContent, TabPane
 
 from sessions.engine import Session
 from sessions.events import DONE, FAILED, QUEUED, RUNNING, RunKey, SettingStatus
-from sessions.state import RunRecord
+from sessions.rescore_store import default_results_dir
+from sessions.state import RunRecord, SettingRecord
 from sessions.tail import read_log_tail
 from tui.bridge import Batch, EventPump
-from tui.model import read_curves, run_log_path, run_metrics_path, safe_id, status_text
+from tui.eta import RunningEstimate, whole_test_eta
+from tui.ghosts import SettingGhosts, load_ghosts
+from tui.model import PREFLIGHT, read_curves, run_log_path, run_metrics_path, safe_id, status_text
 from tui.widgets.history import HistoryPanel
 from tui.widgets.runs import MAX_FLUSH, MAX_LOG_LINES, SettingPanel
 
 DRAIN_HZ = 10  # engine events are drained into the widgets this often
 TYPING_PAUSE = 0.25  # seconds after a key press during which the timer's redraws wait
-TAB_COLOURS = {FAILED: "red", DONE: "green", RUNNING: "cyan"}
+TAB_COLOURS = {FAILED: "red", DONE: "green", RUNNING: "cyan", PREFLIGHT: "yellow"}
 
 
 def tab_id(label: str) -> str:
@@ -56,9 +63,10 @@ class SettingTab:
 
     def title(self) -> Text:
         name = f"{self.label} (hidden)" if self.hidden else self.label
-        if self.status is None:
+        status = PREFLIGHT if self.panel.preflight else self.status
+        if status is None:
             return Text(name)
-        return Text.assemble(f"{name} ", (status_text(self.status, self.exit_code), TAB_COLOURS.get(self.status, "")))
+        return Text.assemble(f"{name} ", (status_text(status, self.exit_code), TAB_COLOURS.get(status, "")))
 
 
 @dataclass
@@ -106,6 +114,8 @@ class RunTabs(TabbedContent):
         self.pump = EventPump(max_lines=MAX_FLUSH, wake=self._wake)
         self._stash = Batch()  # events for panels not mounted yet, or held while keys come
         self._last_draw = 0.0  # monotonic time the stream was last drawn
+        self.ghosts: dict[str, SettingGhosts] | None = None  # by setting label, once read
+        self.ghosts_shown = True
         settings = list(session.settings(hidden=False))
         if session.state.submission is not None:
             settings += session.settings(hidden=True)
@@ -118,8 +128,12 @@ class RunTabs(TabbedContent):
         return {label: tab.panel for label, tab in self.tabs.items()}
 
     def _new_pane(self, label: str) -> TabPane:
-        comparable = self.session.task.profiles[self.session.profile].comparable
-        panel = SettingPanel(label, self.session.task, show_baselines=comparable, id=f"panel-{safe_id(label)}")
+        profile = self.session.profile
+        comparable = self.session.task.profiles[profile].comparable
+        panel = SettingPanel(label, self.session.task, profile=profile, show_baselines=comparable,
+                             id=f"panel-{safe_id(label)}")
+        panel.ghosts = self.ghosts.get(label, SettingGhosts()) if self.ghosts is not None else None
+        panel.ghosts_shown = self.ghosts_shown
         hidden = any(s.label == label for s in self.session.settings(hidden=True))
         tab = self.tabs[label] = SettingTab(label, hidden, panel)
         return TabPane(tab.title().plain, panel, id=tab_id(label))
@@ -128,6 +142,8 @@ class RunTabs(TabbedContent):
         self.session.subscribe(self.pump, lines_per_event=MAX_FLUSH)  # more than a tick can draw is only counted
         self.set_interval(1 / DRAIN_HZ, self.drain)
         self._load_history_from_disk()
+        self._load_ghosts()
+        self.call_after_refresh(self.sync_with_state)  # a run going on (re-attached): its tabs at once
 
     def on_unmount(self) -> None:
         self.pump.stop()
@@ -223,6 +239,8 @@ class RunTabs(TabbedContent):
                 stash.progress[key] = pr
         if not stash.empty:
             self._stash = stash.merge(self._stash)
+        if batch.urgent:
+            self.sync_with_state()
         for finished in batch.finished:
             self.post_message(self.RunEnded(finished.run))
         if batch.urgent:
@@ -251,7 +269,10 @@ class RunTabs(TabbedContent):
             self._start_panel(panel, key)
         return panel
 
-    def _start_panel(self, panel: SettingPanel, key: RunKey) -> None:
+    def _start_panel(self, panel: SettingPanel, key: RunKey, *, followed: bool = False) -> None:
+        """A panel takes a new run: cleared, compared with the previous test, and showing the
+        setting's recorded state (`followed`: found running by `sync_with_state`, not by its
+        own event: say its output follows)."""
         previous, name = [], ""
         if key.phase == "test" and key.n > 1:
             prev_key = RunKey("test", key.n - 1)
@@ -261,7 +282,100 @@ class RunTabs(TabbedContent):
             else:
                 previous = read_curves(run_metrics_path(self.session, prev_key, panel.label))
         panel.start_run(key, previous, name)
-        self.set_status(panel.label, QUEUED)
+        record = self._recorded(key, panel.label)
+        status = record.status if record is not None else QUEUED
+        if status == QUEUED:
+            slots = len(self.session.slot_envs)
+            panel.set_waiting(f"{key} · starts when a slot is free ({slots} setting{'s' * (slots != 1)} at a time)")
+        elif status == RUNNING and followed:
+            panel.note(f"{key} is running: its output follows")
+        self.set_status(panel.label, status, record.exit_code if record else None, record.detail if record else "")
+
+    def _recorded(self, key: RunKey, label: str) -> SettingRecord | None:
+        try:
+            return self.session.state.run(key).settings.get(label)
+        except (AssertionError, IndexError):
+            return None
+
+    def sync_with_state(self) -> None:
+        """Every setting of the run going on shows that run (queued ones too: the engine
+        tells nothing of a setting until it starts), never a "No test yet" nor the
+        previous test's state."""
+        active = self.session.state.active_run()
+        if active is None:
+            return
+        for label in active.settings:
+            tab = self.tabs.get(label)
+            if tab is None:
+                self.add_setting(label)
+                continue  # mounted later: the next sync (or its events) starts it
+            panel = tab.panel
+            if panel.is_mounted and panel.run_key != active.key and (panel.run_key is None or newer(active.key, panel.run_key)):
+                self._start_panel(panel, active.key, followed=True)
+
+    # -- the preflight of a run ----------------------------------------------------------------
+    def show_preflight(self, what: str, labels: list[str]) -> None:
+        """The preflight check for `what` runs before `labels` start: their tabs say so."""
+        for label in labels:
+            self.add_setting(label)
+            tab = self.tabs[label]
+            tab.panel.show_preflight(what)
+            self._relabel(tab)
+
+    def end_preflight(self) -> None:
+        """The preflight ended: a run that started shows its settings; where none did,
+        the tabs show what they showed before."""
+        self.sync_with_state()
+        for tab in self.tabs.values():
+            if tab.panel.preflight:
+                tab.panel.end_preflight()
+                self._relabel(tab)
+
+    # -- ghosts ------------------------------------------------------------------------------------
+    @work(thread=True, group="ghosts", exit_on_error=False)
+    def _load_ghosts(self) -> None:
+        session = self.session
+        labels = [s.label for s in (*session.settings(hidden=False), *session.settings(hidden=True))]
+        ghosts = load_ghosts(session.task, session.profile, labels, session.seed,
+                             default_results_dir(session.dir.parent.parent))
+        try:
+            self.app.call_from_thread(self._apply_ghosts, ghosts)
+        except Exception:  # the app is closing
+            pass
+
+    def _apply_ghosts(self, ghosts: dict[str, SettingGhosts]) -> None:
+        self.ghosts = ghosts
+        for label, tab in self.tabs.items():
+            tab.panel.set_ghosts(ghosts.get(label, SettingGhosts()))
+        self.screen.refresh_bindings()  # the footer offers F12 once there are ghosts
+
+    @property
+    def has_ghosts(self) -> bool:
+        return any(g.lines for g in (self.ghosts or {}).values())
+
+    def toggle_ghosts(self) -> bool:
+        """Show or hide the ghosts on every setting's plot and table; True: shown now."""
+        self.ghosts_shown = not self.ghosts_shown
+        for tab in self.tabs.values():
+            tab.panel.show_ghosts(self.ghosts_shown)
+        return self.ghosts_shown
+
+    # -- the whole test's ETA -------------------------------------------------------------------
+    def test_eta(self) -> float | None:
+        """Seconds until the run going on has ended, queued settings included; None when
+        that cannot be estimated yet."""
+        active = self.session.state.active_run()
+        if active is None:
+            return None
+        now = time.monotonic()
+        running = {}
+        for label, tab in self.tabs.items():
+            panel = tab.panel
+            if panel.run_key == active.key and panel.status == RUNNING and panel.progress is not None:
+                done, total, _, eta = panel.progress
+                if eta is not None:
+                    running[label] = RunningEstimate(done, total, max(0.0, eta - (now - panel.progress_at)), eta)
+        return whole_test_eta(self.session.state, active, len(self.session.slot_envs), running)
 
     def _show_status(self, status: SettingStatus) -> None:
         self.set_status(status.label, status.status, status.exit_code, status.detail)

@@ -18,7 +18,9 @@ from textual.widgets import Log, ProgressBar, Static
 
 from sessions.events import QUEUED, RUNNING, RunKey
 from tasks.spec import TaskSpec
+from tui.ghosts import TOGGLE_KEY, SettingGhosts
 from tui.model import (
+    PREFLIGHT,
     Curve,
     baseline_levels,
     eta_text,
@@ -39,6 +41,7 @@ TABLE_INTERVAL = 0.5  # seconds between metrics-table redraws
 PROGRESS_INTERVAL = 0.5  # seconds between progress-bar redraws while a setting runs
 TYPING_HOLD = 2.0  # seconds the table and the plot may wait while the person types
 PLOT_COLORS = ("cyan", "gray", "green", "magenta", "orange", "red", "blue")
+NO_TEST = "· no test yet"  # the status of a setting that has not run in this session
 
 
 def baseline_marks(levels: list[tuple[str, float]]) -> tuple[tuple[tuple[float, str], ...], str]:
@@ -60,21 +63,30 @@ def _fit(cell: str, width: int) -> str:
     return cell.rjust(width) if len(cell) <= width else cell[: width - 1] + "…"
 
 
-def metrics_text(rows: list[dict[str, float]], height: int, width: int) -> Text:
+def metrics_text(rows: list[dict[str, float]], height: int, width: int,
+                 ghosts: list[tuple[str, dict[str, float]]] | None = None) -> Text:
     """The last `height` rows as right-aligned columns under a bold header, the widest
-    columns cut with "…" to fit `width`. Plain text: a Rich Table costs several times
-    more to draw, and this one is redrawn while logs stream."""
+    columns cut with "…" to fit `width`; with `ghosts` (name, final row), a first column
+    names the rows and the ghosts' final rows come last, dimmed. Plain text: a Rich Table
+    costs several times more to draw, and this one is redrawn while logs stream."""
+    ghosts = ghosts or []
     keys: list[str] = []
-    for row in rows:
+    for row in rows or [g for _, g in ghosts]:
         keys.extend(k for k in row if k not in keys)
-    cells = [[_cell(row[k]) if k in row else "" for k in keys] for row in rows[-height:]]
+    mine = rows[-max(1, height - len(ghosts)):] if rows else []
+    named = [("", row) for row in mine] + list(ghosts)
+    cells = [[_cell(row[k]) if k in row else "" for k in keys] for _, row in named]
+    if ghosts:
+        keys = ["", *keys]
+        cells = [[name, *line] for (name, _), line in zip(named, cells)]
     widths = [max(len(key), *(len(line[i]) for line in cells)) for i, key in enumerate(keys)]
     while sum(widths) + 2 * (len(widths) - 1) > width and max(widths) > 3:
         widths[widths.index(max(widths))] -= 1
     text = Text(no_wrap=True, overflow="crop", end="")
     text.append("  ".join(_fit(key, w) for key, w in zip(keys, widths)), style="bold")
-    for line in cells:
-        text.append("\n" + "  ".join(_fit(cell, w) for cell, w in zip(line, widths)))
+    for i, line in enumerate(cells):
+        style = "dim" if i >= len(mine) else ""
+        text.append("\n" + "  ".join(_fit(cell, w) for cell, w in zip(line, widths)), style=style)
     return text
 
 
@@ -86,6 +98,7 @@ class SettingPanel(Vertical):
     SettingPanel #status.failed { color: $text-error; text-style: bold; }
     SettingPanel #status.done { color: $text-success; }
     SettingPanel #status.running { color: $text-accent; }
+    SettingPanel #status.preflight { color: $text-warning; }
     SettingPanel ProgressBar { width: auto; padding: 0 1 0 0; }
     SettingPanel ProgressBar Bar { width: 24; }
     SettingPanel #progress-text { width: 1fr; color: $text-muted; }
@@ -99,10 +112,11 @@ class SettingPanel(Vertical):
 
     BINDINGS = [Binding("m", "next_metric", "Plot next metric", show=False)]
 
-    def __init__(self, label: str, task: TaskSpec, *, show_baselines: bool, id: str | None = None) -> None:
+    def __init__(self, label: str, task: TaskSpec, *, profile: str, show_baselines: bool, id: str | None = None) -> None:
         super().__init__(id=id)
         self.label = label
         self.spec = task
+        self.spec_profile = profile
         self.show_baselines = show_baselines
         self.run_key: RunKey | None = None
         self.status = QUEUED
@@ -123,11 +137,15 @@ class SettingPanel(Vertical):
         self._last_table = 0.0
         self._last_progress = 0.0
         self.progress: tuple[float, float, str, float | None] | None = None
+        self.progress_at = 0.0  # monotonic time the progress arrived (its ETA counts from then)
         self._progress_dirty = False
+        self.preflight = ""  # what the preflight check running now is for ("test #2"), else ""
+        self.ghosts: SettingGhosts | None = None  # None: not read yet
+        self.ghosts_shown = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="status-row"):
-            yield Static("· no test yet", id="status")
+            yield Static(NO_TEST, id="status")
             yield ProgressBar(total=1, show_eta=False, show_percentage=True, id="progress")
             yield Static("F5 runs a test", id="progress-text")
         with Horizontal(classes="body"):
@@ -139,7 +157,9 @@ class SettingPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#plot", ChartPlot).can_focus = False
-        if self.run_key is None:
+        if self.preflight:
+            self._draw_preflight()
+        elif self.run_key is None:
             self.query_one("#log", Log).write_line("No test yet: F5 runs one, and its output streams here.")
         self._draw_plot()
 
@@ -150,6 +170,7 @@ class SettingPanel(Vertical):
     def start_run(self, key: RunKey, previous: list[dict[str, float]] | None = None, previous_name: str = "") -> None:
         self.run_key = key
         self.status = QUEUED
+        self.preflight = ""  # (the run started: its preflight passed)
         self.curve = Curve()
         self.previous = previous or []
         self.previous_name = previous_name
@@ -173,6 +194,68 @@ class SettingPanel(Vertical):
         self.previous, self.previous_name = rows, name
         self._plot_dirty = True
 
+    def set_waiting(self, text: str) -> None:
+        """Why the setting has not started, beside its status (its progress replaces it)."""
+        self._progress_text = text
+        self.query_one("#progress-text", Static).update(text, layout=False)
+
+    def note(self, line: str) -> None:
+        """A line of the app's own in the log (why it waits, what it follows)."""
+        self.query_one("#log", Log).write_line(f"[{line}]")
+
+    # -- the preflight check before a run ------------------------------------------------
+    def show_preflight(self, what: str) -> None:
+        """The preflight for `what` runs: the status says so (a panel with no run yet
+        says it in its log too, instead of "No test yet")."""
+        self.preflight = what
+        if self.is_mounted:
+            self._draw_preflight()  # (else on_mount draws it)
+
+    def _draw_preflight(self) -> None:
+        what = self.preflight
+        widget = self.query_one("#status", Static)
+        widget.update(status_text(PREFLIGHT), layout=False)
+        widget.set_classes(PREFLIGHT)
+        self.query_one("#progress-text", Static).update(f"preflight check for {what}…", layout=False)
+        if self.run_key is None:
+            self.query_one("#log", Log).clear()
+            self.note(f"The preflight check for {what} runs; the setting starts when it passes "
+                      "(nothing is spent if it refuses).")
+
+    def end_preflight(self) -> None:
+        """The preflight ended: the panel shows its own run's status again."""
+        if not self.preflight:
+            return
+        what, self.preflight = self.preflight, ""
+        if not self.is_mounted:
+            return
+        if self.run_key is None:  # its log said the preflight runs: say how it ended
+            self.query_one("#status", Static).update(NO_TEST, layout=False)
+            self.query_one("#status", Static).set_classes("")
+            self.note(f"The preflight check for {what} did not pass: nothing ran, nothing was spent "
+                      "(the message says why).")
+        else:
+            self.set_status(self.status)
+        self.query_one("#progress-text", Static).update(self._progress_text or "F5 runs a test", layout=False)
+
+    # -- ghosts: opponents' curves ----------------------------------------------------------
+    def set_ghosts(self, ghosts: SettingGhosts) -> None:
+        self.ghosts = ghosts
+        self._redraw()
+
+    def show_ghosts(self, shown: bool) -> None:
+        self.ghosts_shown = shown
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Plot and table again now, shown or not (as a run loaded from disk is): cheap, the
+        figure is built off the UI thread."""
+        if self.is_mounted:
+            self._draw_plot()
+            self._draw_table()
+        else:
+            self._plot_dirty = self._table_dirty = True
+
     # -- events ---------------------------------------------------------------------------
     def set_status(self, status: str, exit_code: int | None = None, detail: str = "") -> None:
         self.status = status
@@ -184,6 +267,7 @@ class SettingPanel(Vertical):
         """Remember the newest progress; it is drawn on the next tick while the panel is shown."""
         self.unit = unit or self.unit
         self.progress = (done, total, unit, eta)
+        self.progress_at = time.monotonic()
         self._progress_dirty = True
 
     def _draw_progress(self) -> None:
@@ -244,7 +328,8 @@ class SettingPanel(Vertical):
         rows = list(self._table_rows)
         height = max(1, widget.size.height - 1) if widget.size.height else TABLE_ROWS
         width = widget.content_size.width or 80
-        widget.update(metrics_text(rows, height, width) if rows else "", layout=False)
+        ghosts = self.ghosts.table_rows() if self.ghosts and self.ghosts_shown else []
+        widget.update(metrics_text(rows, height, width, ghosts) if rows or ghosts else "", layout=False)
 
     def load_history(self, lines: list[str], cut: bool, rows: list[dict[str, float]]) -> None:
         """Show a finished run from disk (the last lines of its log, all its metrics)."""
@@ -285,6 +370,15 @@ class SettingPanel(Vertical):
             self._last_progress = now
             self._draw_progress()
 
+    def _ghost_legend(self) -> str:
+        if self.ghosts is None:
+            return ""
+        if not self.ghosts.lines:
+            return self.ghosts.note(self.spec_profile)
+        if not self.ghosts_shown:
+            return f"{TOGGLE_KEY}: show {len(self.ghosts.lines)} ghost(s)"
+        return f"{self.ghosts.note(self.spec_profile)} ({TOGGLE_KEY} hides)"
+
     def _set_legend(self, text: str) -> None:
         if text != self._legend:
             self._legend = text
@@ -298,16 +392,22 @@ class SettingPanel(Vertical):
         self._plot_dirty = False
         self._last_plot = time.monotonic()
         rows = self.curve.points
-        x = x_key(rows or self.previous, self.unit)
-        keys = plot_keys(self.spec, self.label, rows or self.previous, x)
+        ghosts = self.ghosts.lines if self.ghosts and self.ghosts_shown else ()
+        known = rows or self.previous or (ghosts[0].rows if ghosts else [])
+        x = x_key(known, self.unit)
+        keys = plot_keys(self.spec, self.label, known, x)
         if not keys:
-            self._set_legend("")
+            self._set_legend(self._ghost_legend())
             plot.show(Chart(f"{self.label}: no metrics yet"))
             return
         key = keys[self._metric_index % len(keys)]
         most = 2 * max(plot.size.width, 40)
         lines: list[PlotLine] = []
         legend: list[str] = []
+        for ghost in ghosts:  # first: the person's own curves are drawn over them
+            xs, ys = series(ghost.rows, key, x, max_points=most)
+            if xs:
+                lines.append(PlotLine(tuple(xs), tuple(ys), ghost.colour, ghost.name))
         if self.previous:
             xs, ys = series(self.previous, key, x, max_points=most)
             if xs:
@@ -322,8 +422,10 @@ class SettingPanel(Vertical):
         if self.show_baselines and levels:
             shown_levels, note = baseline_marks(levels)
             legend.append(note)
-        elif levels:
+        elif levels and not ghosts:
             legend.append("published baselines: paper profile only")
+        legend.append(self._ghost_legend())
+        legend = [part for part in legend if part]
         if len(keys) > 1:
             legend.append("m: next metric")
         self._set_legend(" · ".join(legend))
