@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from sessions.errors import Refused
+from sessions.replay.indentation import INDENTATION_LOST
 from sessions.ranges import editable_text, fixed_segments, match_ranges
 from sessions.state import FileState, sha256_text
 from tasks.spec import TaskSpec
@@ -248,8 +249,9 @@ def _agent_run(task: TaskSpec, run, who: str, where: str) -> AgentRun:
     for path, text in files.items():
         problem = _syntax_problem(path, text)
         if problem:  # the agent's test ran this code, so the source lost part of it
-            return AgentRun(name, None, published, f"{path} as the source gives it does not compile ({problem}); "
-                            "text transcripts can lose indentation, a JSON export keeps it")
+            lost = next((note for step in run.steps for note in step.notes if INDENTATION_LOST in note),
+                        "text transcripts can lose indentation, a JSON export keeps it")
+            return AgentRun(name, None, published, f"{path} as the source gives it does not compile ({problem}): {lost}")
     candidate = Candidate(name, files)
     try:
         candidate.region_hash(task)

@@ -50,9 +50,10 @@ class JobState:
 
 
 def read_exit_file(path: Path) -> int | None:
+    """The status an exit file records: its first word (a Slurm job's file names the job after it)."""
     try:
-        return int(path.read_text().strip())
-    except (FileNotFoundError, ValueError):
+        return int(path.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
         return None
 
 

@@ -2,15 +2,26 @@
 
 The generated batch script runs the setting's command in the test's
 snapshot, appends its output to the setting's log file and writes the exit
-status beside it, exactly as a local job does; the engine tails the log
-(watchdog, or its polling observer on network file systems) and asks Slurm
-for the job's state (squeue, then scontrol for jobs that have left the
-queue). The job id is journaled, so a restarted app re-attaches by id.
+status beside it, as a local job does; the engine tails the log (watchdog,
+or its polling observer on network file systems) and asks Slurm for the
+job's state (squeue, then scontrol for jobs that have left the queue). The
+job id is journaled, so a restarted app re-attaches by id.
+
+The exit file is trusted as far as the local runner's wrapper is: it is read
+only once Slurm says the batch script has ended (a file the training code
+writes meanwhile changes nothing, and the wrapper overwrites it), it names
+the job that wrote it (a stale or copied file from another job is refused),
+and its status must agree with the exit code Slurm recorded for the job
+while Slurm still remembers it. Before writing it, the wrapper kills what the
+command left running in its process group, so nothing rewrites it later.
+A job whose exit file is missing, unreadable or does not match is lost, and
+the reason says which.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,8 +30,8 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from sessions.events import FAILED, LOST, QUEUED, RUNNING
-from sessions.runner import JobState, Launch, ended_state, wrapped_command
+from sessions.events import DONE, ENDED, FAILED, LOST, QUEUED, RUNNING
+from sessions.runner import JobState, Launch
 from sessions.watch import LogWatcher
 
 if sys.version_info >= (3, 11):
@@ -30,7 +41,9 @@ else:  # pragma: no cover
 
 RUNNING_STATES = {"RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED", "STAGE_OUT", "SIGNALING", "RESIZING"}
 PENDING_STATES = {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED"}
+ENDED_BY_ITSELF = {"COMPLETED", "FAILED"}  # the batch script exited: its wrapper wrote the exit file
 EXIT_FILE_GRACE = 30.0  # seconds a finished job's exit file may take to appear (NFS)
+FORGOTTEN = "Invalid job id"  # what scontrol says of a job that has left its memory
 
 
 class SlurmConfigError(ValueError):
@@ -95,6 +108,47 @@ class SlurmConfig:
         return lines + [f"#SBATCH {extra}" for extra in self.extra_sbatch]
 
 
+def batch_wrapper(launch: Launch) -> list[str]:
+    """Shell lines that run the command in its own process group, then kill what it left
+    there and record "<status> <job id>" atomically in the exit file; the script exits
+    with the command's status, so Slurm's record of the job carries it too."""
+    log, done = shlex.quote(str(launch.log_path)), shlex.quote(str(launch.exit_path))
+    tmp = shlex.quote(str(launch.exit_path) + ".tmp")
+    return [
+        f"rm -f {done} {tmp}",  # whatever was there is not this job's
+        f"setsid -w /bin/sh -c {shlex.quote(launch.command)} >>{log} 2>&1 </dev/null &",
+        "group=$!",
+        "wait $group; code=$?",
+        "kill -KILL -$group 2>/dev/null",
+        f'echo "$code $SLURM_JOB_ID" >{tmp} && mv {tmp} {done}',
+        "exit $code",
+    ]
+
+
+def wrapper_status(exit_path: Path, job_id: str, slurm_code: int | None) -> JobState:
+    """How the job ended by its exit file, if that file is this job's and agrees with Slurm
+    (slurm_code: the exit code Slurm recorded, None where Slurm no longer knows the job)."""
+    name = exit_path.name
+    try:
+        text = exit_path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return JobState(LOST, detail=f"job {job_id} left no exit status ({name} is missing)")
+    except OSError as exc:
+        return JobState(LOST, detail=f"job {job_id}'s exit file {name} cannot be read: {exc.strerror}")
+    words = text.split()
+    if len(words) != 2 or not (words[0].isascii() and words[0].isdigit()):
+        return JobState(LOST, detail=f"job {job_id}'s exit file {name} is not what the wrapper writes "
+                                     f"(\"<status> <job id>\"): {text[:60]!r}")
+    code, owner = int(words[0]), words[1]
+    if owner != job_id:
+        return JobState(LOST, detail=f"{name} was written by job {owner}, not by job {job_id} "
+                                     "(a stale or forged file): its status is not taken")
+    if slurm_code is not None and code != slurm_code:
+        return JobState(LOST, detail=f"{name} says exit {code} but Slurm recorded exit {slurm_code} for "
+                                     f"job {job_id} (the file was rewritten): neither is taken")
+    return JobState(DONE if code == 0 else FAILED, code)
+
+
 def require_tools() -> None:
     missing = [tool for tool in ("sbatch", "squeue", "scontrol", "scancel") if shutil.which(tool) is None]
     if missing:
@@ -123,7 +177,7 @@ class SlurmRunner:
             "#SBATCH --output=/dev/null",  # the command itself writes the setting's log
             "#SBATCH --export=ALL",
             *self.config.sbatch_lines(),
-            wrapped_command(launch),
+            *batch_wrapper(launch),
             "",
         ])
 
@@ -139,13 +193,10 @@ class SlurmRunner:
         return proc.stdout.strip().split(";")[0]
 
     def state(self, job_id: str, launch: Launch) -> JobState:
-        ended = ended_state(launch.exit_path)
-        if ended is not None:
-            return ended
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(job_id)
-            if cached and now - cached[0] < self.config.poll_interval:
+            if cached and (cached[1].status in ENDED or now - cached[0] < self.config.poll_interval):
                 return cached[1]
         state = self._query(job_id, launch)
         with self._lock:
@@ -161,31 +212,44 @@ class SlurmRunner:
                 return JobState(QUEUED, detail=f"pending: {reason}")
             if slurm_state in RUNNING_STATES:
                 return JobState(RUNNING)
-        info = self._scontrol(job_id)
+        info, trouble = self._scontrol(job_id)
+        if trouble:
+            return JobState(RUNNING, detail=f"Slurm does not answer ({trouble}); asking again")
         slurm_state = info.get("JobState", "")
-        if not slurm_state:
-            return ended_state(launch.exit_path) or JobState(
-                LOST, detail=f"Slurm no longer knows job {job_id} and it left no exit status"
-            )
+        if not slurm_state:  # forgotten (MinJobAge): only the exit file is left to tell
+            ended = wrapper_status(launch.exit_path, job_id, None)
+            if ended.status == LOST:
+                return JobState(LOST, detail=f"Slurm no longer knows job {job_id}, and {ended.detail}")
+            return ended
         if slurm_state in RUNNING_STATES | PENDING_STATES:
             return JobState(RUNNING if slurm_state in RUNNING_STATES else QUEUED, detail=info.get("Reason", ""))
-        if slurm_state == "COMPLETED":
-            # The batch script ended normally: its exit file is on its way (shared FS).
-            first = self._finished_seen.setdefault(job_id, time.monotonic())
-            if time.monotonic() - first < EXIT_FILE_GRACE:
-                return JobState(RUNNING)
-            return JobState(LOST, detail=f"job {job_id} completed but its exit file never appeared")
+        slurm_code = slurm_exit_status(info.get("ExitCode", ""))
+        if slurm_state in ENDED_BY_ITSELF:
+            return self._wrapper_ended(job_id, launch, slurm_state, slurm_code)
         return JobState(
-            FAILED, _exit_code(info.get("ExitCode", "")),
+            FAILED, slurm_code or 1,
             detail=f"Slurm ended the job: {slurm_state} ({info.get('Reason', '')})",
         )
 
+    def _wrapper_ended(self, job_id: str, launch: Launch, slurm_state: str, slurm_code: int | None) -> JobState:
+        ended = wrapper_status(launch.exit_path, job_id, slurm_code)
+        if ended.status != LOST:
+            return ended
+        # The exit file may lag the job's end on a shared file system: wait a little.
+        first = self._finished_seen.setdefault(job_id, time.monotonic())
+        if time.monotonic() - first < EXIT_FILE_GRACE:
+            return JobState(RUNNING, detail="ended; waiting for its exit file")
+        seen = f"Slurm: {slurm_state}" + (f", exit {slurm_code}" if slurm_code is not None else "")
+        return JobState(LOST, detail=f"job {job_id} ended ({seen}) but {ended.detail}")
+
     @staticmethod
-    def _scontrol(job_id: str) -> dict[str, str]:
+    def _scontrol(job_id: str) -> tuple[dict[str, str], str]:
+        """The job's fields ({} when Slurm has forgotten it), and what went wrong asking."""
         out = subprocess.run(["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True)
         if out.returncode != 0:
-            return {}
-        return dict(re.findall(r"(\w+)=(\S*)", out.stdout))
+            error = out.stderr.strip()
+            return {}, "" if FORGOTTEN in error else (error or f"scontrol exited {out.returncode}")
+        return dict(re.findall(r"(\w+)=(\S*)", out.stdout)), ""
 
     def idle(self, launch: Launch) -> None:
         event = self._watcher.waiter(launch.log_path)
@@ -204,11 +268,9 @@ class SlurmRunner:
             self._cache.pop(job_id, None)
 
 
-def _exit_code(slurm_exit: str) -> int:
-    """Slurm's "code:signal" as a shell would report it (128 + signal if killed)."""
+def slurm_exit_status(slurm_exit: str) -> int | None:
+    """Slurm's "code:signal" as a shell would report it (128 + signal if killed); None if absent."""
     code, _, signal = slurm_exit.partition(":")
-    if code.isdigit() and int(code):
-        return int(code)
-    if signal.isdigit() and int(signal):
-        return 128 + int(signal)
-    return 1
+    if not (code.isdigit() and signal.isdigit()):
+        return None
+    return 128 + int(signal) if int(signal) else int(code)

@@ -64,11 +64,10 @@ def checked_transform(data):
     images = vc.PILImages(data.train)
     out = pipeline(images.image(0))
     want = (data.info.channels, vc.IMAGE_SIZE, vc.IMAGE_SIZE)
-    if not torch.is_tensor(out) or tuple(out.shape) != want or not out.is_floating_point():
-        got = (f"{out.dtype} {tuple(out.shape)}" if torch.is_tensor(out)
-               else type(out).__name__)
-        raise vc.CheckFailed(f"the training pipeline must turn an image into a float "
-                             f"tensor {want}; got {got}")
+    what = f"the training pipeline must turn an image into a float tensor {want}"
+    vc.require_shape(out, want, what)
+    if not out.is_floating_point():
+        raise vc.CheckFailed(f"{what}; got {out.dtype}")
     return pipeline
 
 
@@ -79,52 +78,53 @@ def train_loader(data, args, device):
                               device, args.seed, workers)
 
 
-def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-    return vc.train_epoch(model, loader, optimizer)
-
-
 def check(args):
     """--check: the pipeline holds ToTensor and Normalize, maps an image of
     the data to [C, 32, 32], and one training step runs on a batch of it."""
     def probe(device):
         args.train_size, args.test_size = 8, 8
         data = vc.load_family_data(args)
-        loader = train_loader(data, args, device)
-        info = data.info
-        model = vc.build_family_model(args.arch, info.num_classes, info.channels).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
-        x, y, _ = next(iter(loader))
-        loss, _ = vc.cross_entropy_loss(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        x, y, _ = next(iter(train_loader(data, args, device)))
+        vc.probe_steps(vc.family_network(args).to(device), x, y, args.profile)
         return (f"build_train_transform gives {tuple(x.shape[1:])} images; one "
                 f"training step on {x.shape[0]} of them")
     vc.run_check(args, __file__, "build_train_transform", probe)
 
 
+def prepare(args, data, device):
+    loader = train_loader(data, args, device)
+    return {"model": vc.family_network(args).to(device), "epoch_fn": vc.plain_epoch,
+            "train_loader": loader}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-        loader = train_loader(data, args, device)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    except vc.CheckFailed as e:
-        raise SystemExit(f"ERROR: {e}")
-    info = data.info
-    model = vc.build_family_model(args.arch, info.num_classes, info.channels)
-    model = vc.fit_to_profile(model, args.profile).to(device)
-    vc.run_training(os.path.basename(__file__), args, data, model, device, epoch_fn,
-                    train_loader=loader)
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

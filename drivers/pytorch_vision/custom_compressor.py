@@ -35,7 +35,6 @@ then a line with the bytes sent against the dense gradients, and
 """
 
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -86,13 +85,16 @@ def make_epoch_fn(compressors):
     return epoch_fn
 
 
+def make_compressors():
+    return [Compressor(compress_ratio=COMPRESS_RATIO) for _ in range(WORKERS)]
+
+
 def check(args):
     """--check: Compressor round-trips a gradient to its shape, and one
     simulated data-parallel step runs on a tiny batch (twice, for state)."""
     def probe(device):
-        compressors = [Compressor(compress_ratio=COMPRESS_RATIO) for _ in range(WORKERS)]
-        info = vc.DATASETS[args.dataset]
-        model = vc.build_family_model(args.arch, info.num_classes).to(device)
+        compressors = make_compressors()
+        model = vc.family_network(args).to(device)
         optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
         x, y = vc.probe_batch(args.dataset, device, n=2 * WORKERS)
         traffic = Traffic()
@@ -106,26 +108,24 @@ def check(args):
     vc.run_check(args, __file__, "Compressor", probe)
 
 
+def prepare(args, data, device):
+    return {"model": vc.family_network(args).to(device),
+            "epoch_fn": make_epoch_fn(make_compressors()),
+            "extra": f"; {WORKERS} simulated workers, compress_ratio {COMPRESS_RATIO}"}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    model = vc.build_family_model(args.arch, data.info.num_classes)
-    model = vc.fit_to_profile(model, args.profile).to(device)
-    compressors = [Compressor(compress_ratio=COMPRESS_RATIO) for _ in range(WORKERS)]
-    vc.run_training(os.path.basename(__file__), args, data, model, device,
-                    make_epoch_fn(compressors),
-                    extra=f"; {WORKERS} simulated workers, compress_ratio {COMPRESS_RATIO}")
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
 
 
 

@@ -27,7 +27,6 @@ and "FINAL_METRICS best_test_acc=.. best_epoch=.." last.
 """
 
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -44,69 +43,70 @@ DATASETS = ("cifar100", "fmnist")
 # Building and initialising the network (FIXED)
 # ============================================================================
 
-def init_config(arch, num_classes, model):
+def init_config(args, model):
     depth = sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
-    return {"arch": arch, "num_classes": num_classes, "depth": depth}
+    return {"arch": args.arch, "num_classes": vc.DATASETS[args.dataset].num_classes,
+            "depth": depth}
 
 
-def build_initialized(arch, dataset, profile):
-    """The network at PyTorch's defaults, then initialize_weights; raises
-    ValueError when a parameter comes out NaN or infinite."""
-    info = vc.DATASETS[dataset]
-    model = vc.fit_to_profile(
-        vc.build_family_model(arch, info.num_classes, info.channels), profile)
+def build_initialized(args):
+    """The setting's network at PyTorch's defaults, then initialize_weights;
+    raises CheckFailed when a parameter comes out NaN or infinite."""
+    model = vc.family_network(args)
     for module in model.modules():
         if hasattr(module, "reset_parameters"):
             module.reset_parameters()
     with torch.no_grad():
-        initialize_weights(model, init_config(arch, info.num_classes, model))
+        initialize_weights(model, init_config(args, model))
     bad = [n for n, p in model.named_parameters() if not torch.isfinite(p).all()]
     if bad:
-        raise ValueError(f"initialize_weights left non-finite values in {', '.join(bad[:3])}"
-                         + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))
+        raise vc.CheckFailed(f"initialize_weights left non-finite values in {', '.join(bad[:3])}"
+                             + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))
     return model
-
-
-def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-    return vc.train_epoch(model, loader, optimizer)
 
 
 def check(args):
     """--check: initialize_weights runs on the setting's network, leaves
     every parameter finite, and one training step follows on a tiny batch."""
     def probe(device):
-        try:
-            model = build_initialized(args.arch, args.dataset, args.profile).to(device)
-        except ValueError as e:
-            raise vc.CheckFailed(str(e))
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
+        model = build_initialized(args).to(device)
         x, y = vc.probe_batch(args.dataset, device)
-        loss, _ = vc.cross_entropy_loss(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        warn = "" if math.isfinite(loss.item()) else " (warning: the loss is not finite)"
+        loss, warn = vc.probe_steps(model, x, y, args.profile)
         return (f"initialize_weights sets {vc.count_params(model):,} parameters; one "
-                f"training step on a batch of 4 (loss {loss.item():.4f}){warn}")
+                f"training step on a batch of 4 (loss {loss:.4f}){warn}")
     vc.run_check(args, __file__, "initialize_weights", probe)
 
 
+def prepare(args, data, device):
+    return {"model": build_initialized(args).to(device), "epoch_fn": vc.plain_epoch}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-        model = build_initialized(args.arch, args.dataset, args.profile).to(device)
-    except (vc.DataMissing, ValueError) as e:
-        raise SystemExit(f"ERROR: {e}")
-    vc.run_training(os.path.basename(__file__), args, data, model, device, epoch_fn)
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

@@ -26,7 +26,6 @@ and "FINAL_METRICS best_test_acc=.. best_epoch=.." last.
 """
 
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -43,63 +42,64 @@ DATASETS = ("cifar100", "fmnist")
 # Training with compute_loss (FIXED)
 # ============================================================================
 
-def loss_config(num_classes, epoch, total_epochs):
-    return {"num_classes": num_classes, "epoch": epoch, "total_epochs": total_epochs}
-
-
-def make_epoch_fn(num_classes):
-    """One training epoch whose objective is compute_loss (epoch 0-indexed)."""
-    def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-        config = loss_config(num_classes, epoch, total_epochs)
-
-        def loss_of(model, x, y):
-            out = model(x)
-            return compute_loss(out, y, config), out
-        return vc.train_epoch(model, loader, optimizer, loss_of)
-    return epoch_fn
+def training_loss(model, x, y, config):
+    """(compute_loss of the batch, logits)."""
+    out = model(x)
+    return compute_loss(out, y, config), out
 
 
 def check(args):
     """--check: compute_loss returns a differentiable scalar, and one training
     step of the network with it runs on a tiny batch."""
-    def probe(device):
-        info = vc.DATASETS[args.dataset]
-        model = vc.build_family_model(args.arch, info.num_classes, info.channels).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
-        x, y = vc.probe_batch(args.dataset, device)
-        loss = compute_loss(model(x), y, loss_config(info.num_classes, 0, 200))
+    def checked_loss(model, x, y):
+        config = vc.loss_config(vc.DATASETS[args.dataset].num_classes, 0, 200)
+        loss, out = training_loss(model, x, y, config)
         vc.require_scalar(loss, "compute_loss")
         if not loss.requires_grad:
             raise vc.CheckFailed("compute_loss must return a differentiable tensor "
                                  "(its result does not depend on the logits)")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        warn = "" if math.isfinite(loss.item()) else " (warning: the loss is not finite)"
-        return (f"compute_loss gives a scalar ({loss.item():.4f}){warn}; one training "
+        return loss, out
+
+    def probe(device):
+        model = vc.family_network(args).to(device)
+        x, y = vc.probe_batch(args.dataset, device)
+        loss, warn = vc.probe_steps(model, x, y, args.profile, checked_loss)
+        return (f"compute_loss gives a scalar ({loss:.4f}){warn}; one training "
                 f"step of {vc.count_params(model):,} parameters on a batch of 4")
     vc.run_check(args, __file__, "compute_loss", probe)
 
 
+def prepare(args, data, device):
+    return {"model": vc.family_network(args).to(device),
+            "epoch_fn": vc.epoch_with_loss(training_loss, data.info.num_classes)}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    info = data.info
-    model = vc.build_family_model(args.arch, info.num_classes, info.channels)
-    model = vc.fit_to_profile(model, args.profile).to(device)
-    vc.run_training(os.path.basename(__file__), args, data, model, device,
-                    make_epoch_fn(info.num_classes))
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

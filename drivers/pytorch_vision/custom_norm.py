@@ -62,17 +62,11 @@ ARCHS = ("resnet56", "mobilenetv2", "resnet110")
 DATASETS = ("cifar100", "fmnist")
 
 
-def build_network(arch, dataset, profile):
-    """The architecture with CustomNorm(C) wherever it had BatchNorm2d(C)."""
-    info = vc.DATASETS[dataset]
-    net = vc.fit_to_profile(vc.build_family_model(arch, info.num_classes, info.channels),
-                            profile)
+def build_network(args):
+    """The setting's network with CustomNorm(C) wherever it had BatchNorm2d(C)."""
+    net = vc.family_network(args)
     vc.replace_modules(net, nn.BatchNorm2d, lambda bn: CustomNorm(bn.num_features))
     return net
-
-
-def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-    return vc.train_epoch(model, loader, optimizer)
 
 
 def check(args):
@@ -83,21 +77,13 @@ def check(args):
         for mode in (True, False):
             norm.train(mode)
             probe_map = torch.randn(4, 16, 8, 8, device=device)
-            out = norm(probe_map)
-            if not torch.is_tensor(out) or out.shape != probe_map.shape:
-                got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-                raise vc.CheckFailed(f"CustomNorm must keep its input's shape "
-                                     f"{tuple(probe_map.shape)}; got {got}")
-        model = build_network(args.arch, args.dataset, args.profile).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
+            vc.require_shape(norm(probe_map), probe_map.shape,
+                             f"CustomNorm must keep its input's shape {tuple(probe_map.shape)}")
+        model = build_network(args).to(device)
         x, y = vc.probe_batch(args.dataset, device)
-        loss, _ = vc.cross_entropy_loss(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        _, warn = vc.probe_steps(model, x, y, args.profile)
         model.eval()
         model(x)
-        warn = "" if math.isfinite(loss.item()) else " (warning: the loss is not finite)"
         n = sum(isinstance(m, CustomNorm) for m in model.modules())
         return (f"CustomNorm keeps shapes; {n} of them in the network "
                 f"({vc.count_params(model):,} parameters); one training step and an "
@@ -105,18 +91,12 @@ def check(args):
     vc.run_check(args, __file__, "CustomNorm", probe)
 
 
+def prepare(args, data, device):
+    return {"model": build_network(args).to(device), "epoch_fn": vc.plain_epoch}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    model = build_network(args.arch, args.dataset, args.profile).to(device)
-    vc.run_training(os.path.basename(__file__), args, data, model, device, epoch_fn)
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 if __name__ == "__main__":

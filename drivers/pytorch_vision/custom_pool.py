@@ -65,15 +65,9 @@ ARCHS = ("resnet56", "vgg16bn", "mobilenetv2")
 DATASETS = ("cifar100", "fmnist")
 
 
-def build_network(arch, dataset, profile):
-    """The architecture with CustomPool in place of its global pooling."""
-    info = vc.DATASETS[dataset]
-    net = vc.build_family_model(arch, info.num_classes, info.channels)
-    return vc.PooledNet(vc.fit_to_profile(net, profile), CustomPool())
-
-
-def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-    return vc.train_epoch(model, loader, optimizer)
+def build_network(args):
+    """The setting's network with CustomPool in place of its global pooling."""
+    return vc.PooledNet(vc.family_network(args), CustomPool())
 
 
 def check(args):
@@ -83,38 +77,25 @@ def check(args):
         pool = CustomPool().to(device)
         for size in (8, 1):
             probe_map = torch.randn(2, 16, size, size, device=device)
-            out = pool(probe_map)
-            if not torch.is_tensor(out) or tuple(out.shape) != (2, 16):
-                got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-                raise vc.CheckFailed(f"CustomPool must map [B, C, H, W] to [B, C]: got "
-                                     f"{got} for input {tuple(probe_map.shape)}")
-        model = build_network(args.arch, args.dataset, args.profile).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
+            vc.require_shape(pool(probe_map), (2, 16), f"CustomPool must map [B, C, H, W] to "
+                             f"[B, C]: for input {tuple(probe_map.shape)}")
+        model = build_network(args).to(device)
         x, y = vc.probe_batch(args.dataset, device)
-        loss, _ = vc.cross_entropy_loss(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        warn = "" if math.isfinite(loss.item()) else " (warning: the loss is not finite)"
+        _, warn = vc.probe_steps(model, x, y, args.profile)
         return (f"CustomPool maps 8x8 and 1x1 maps to [B, C] "
                 f"({vc.count_params(model.pool)} parameters); one training step of "
                 f"{vc.count_params(model):,} parameters on a batch of 4{warn}")
     vc.run_check(args, __file__, "CustomPool", probe)
 
 
+def prepare(args, data, device):
+    model = build_network(args).to(device)
+    return {"model": model, "epoch_fn": vc.plain_epoch,
+            "extra": f" ({vc.count_params(model.pool)} in CustomPool)"}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    model = build_network(args.arch, args.dataset, args.profile).to(device)
-    vc.run_training(os.path.basename(__file__), args, data, model, device, epoch_fn,
-                    extra=f" ({vc.count_params(model.pool)} in CustomPool)")
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 if __name__ == "__main__":

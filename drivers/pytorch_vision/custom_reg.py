@@ -26,7 +26,6 @@ scheduler step) and "FINAL_METRICS best_test_acc=.. best_epoch=.." last.
 """
 
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -47,59 +46,60 @@ def regularized_loss(model, x, y, config):
     """(cross-entropy + compute_regularization, logits)."""
     out = model(x)
     reg = compute_regularization(model, x, out, y, config)
-    if not (torch.is_tensor(reg) and reg.numel() == 1) and not isinstance(reg, (int, float)):
-        got = tuple(reg.shape) if torch.is_tensor(reg) else type(reg).__name__
-        raise vc.CheckFailed(f"compute_regularization must return a scalar, got {got}")
+    if not isinstance(reg, (int, float)):
+        vc.require_scalar(reg, "compute_regularization")
     return F.cross_entropy(out, y) + reg, out
-
-
-def make_epoch_fn(num_classes):
-    def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-        config = {"num_classes": num_classes, "epoch": epoch, "total_epochs": total_epochs}
-        return vc.train_epoch(model, loader, optimizer,
-                              lambda m, x, y: regularized_loss(m, x, y, config))
-    return epoch_fn
 
 
 def check(args):
     """--check: two training steps (hooks registered on the first call see
     the second forward) of the network with the regularizer on a tiny batch."""
     def probe(device):
-        info = vc.DATASETS[args.dataset]
-        model = vc.build_family_model(args.arch, info.num_classes, info.channels).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
+        config = vc.loss_config(vc.DATASETS[args.dataset].num_classes, 0, 200)
+        model = vc.family_network(args).to(device)
         x, y = vc.probe_batch(args.dataset, device)
-        config = {"num_classes": info.num_classes, "epoch": 0, "total_epochs": 200}
-        for _ in range(2):
-            loss, _ = regularized_loss(model, x, y, config)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        warn = "" if math.isfinite(loss.item()) else " (warning: the loss is not finite)"
-        return (f"compute_regularization adds to the loss ({loss.item():.4f}){warn}; two "
+        loss, warn = vc.probe_steps(model, x, y, args.profile, steps=2,
+                                    loss_of=lambda m, x, y: regularized_loss(m, x, y, config))
+        return (f"compute_regularization adds to the loss ({loss:.4f}){warn}; two "
                 f"training steps of {vc.count_params(model):,} parameters on a batch of 4")
     vc.run_check(args, __file__, "compute_regularization", probe)
 
 
+def prepare(args, data, device):
+    return {"model": vc.family_network(args).to(device),
+            "epoch_fn": vc.epoch_with_loss(regularized_loss, data.info.num_classes)}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    info = data.info
-    model = vc.build_family_model(args.arch, info.num_classes, info.channels)
-    model = vc.fit_to_profile(model, args.profile).to(device)
-    vc.run_training(os.path.basename(__file__), args, data, model, device,
-                    make_epoch_fn(info.num_classes))
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

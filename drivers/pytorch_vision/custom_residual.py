@@ -78,14 +78,10 @@ ARCHS = ("resnet20", "resnet56", "resnet110")
 DATASETS = ("cifar10", "cifar100")
 
 
-def build_network(arch, dataset):
-    info = vc.DATASETS[dataset]
-    return vc.BlockResNet(vc.RESNET_DEPTHS[arch], info.num_classes, CustomBlock,
+def build_network(args):
+    info = vc.DATASETS[args.dataset]
+    return vc.BlockResNet(vc.RESNET_DEPTHS[args.arch], info.num_classes, CustomBlock,
                           info.channels)
-
-
-def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-    return vc.train_epoch(model, loader, optimizer)
 
 
 def check(args):
@@ -100,36 +96,22 @@ def check(args):
             block = CustomBlock(in_planes, planes, stride).to(device)
             out = block(torch.randn(2, in_planes, 8, 8, device=device))
             want = (2, planes * expansion, 8 // stride, 8 // stride)
-            if not torch.is_tensor(out) or tuple(out.shape) != want:
-                got = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-                raise vc.CheckFailed(f"CustomBlock({in_planes}, {planes}, stride={stride}) "
-                                     f"must give {want} for a [2, {in_planes}, 8, 8] input; "
-                                     f"got {got}")
-        model = build_network(args.arch, args.dataset).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
+            vc.require_shape(out, want, f"CustomBlock({in_planes}, {planes}, stride={stride}) "
+                             f"must give {want} for a [2, {in_planes}, 8, 8] input")
+        model = build_network(args).to(device)
         x, y = vc.probe_batch(args.dataset, device)
-        loss, _ = vc.cross_entropy_loss(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        warn = "" if math.isfinite(loss.item()) else " (warning: the loss is not finite)"
+        _, warn = vc.probe_steps(model, x, y, args.profile)
         return (f"CustomBlock (expansion {expansion}) keeps the shapes; one training step "
                 f"of {vc.count_params(model):,} parameters on a batch of 4{warn}")
     vc.run_check(args, __file__, "CustomBlock", probe)
 
 
+def prepare(args, data, device):
+    return {"model": build_network(args).to(device), "epoch_fn": vc.plain_epoch}
+
+
 def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    model = build_network(args.arch, args.dataset).to(device)
-    vc.run_training(os.path.basename(__file__), args, data, model, device, epoch_fn)
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 if __name__ == "__main__":

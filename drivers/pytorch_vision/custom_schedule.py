@@ -26,7 +26,6 @@ best_epoch=.." last.
 """
 
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -44,15 +43,15 @@ DATASETS = ("cifar10", "cifar100", "fmnist")
 # ============================================================================
 
 def epoch_lr(epoch, total_epochs, base_lr, config):
-    """get_lr's value as a float, or ValueError naming what is wrong."""
+    """get_lr's value as a float, or CheckFailed naming what is wrong."""
     lr = get_lr(epoch, total_epochs, base_lr, dict(config))
     try:
         lr = float(lr)
     except (TypeError, ValueError):
-        raise ValueError(f"get_lr must return a number, got {type(lr).__name__}") from None
+        raise vc.CheckFailed(f"get_lr must return a number, got {type(lr).__name__}") from None
     if not math.isfinite(lr) or lr < 0:
-        raise ValueError(f"get_lr({epoch}, {total_epochs}, {base_lr}, ...) returned "
-                         f"{lr}; a learning rate must be finite and >= 0")
+        raise vc.CheckFailed(f"get_lr({epoch}, {total_epochs}, {base_lr}, ...) returned "
+                             f"{lr}; a learning rate must be finite and >= 0")
     return lr
 
 
@@ -64,8 +63,8 @@ def make_lr_setter(total_epochs, base_lr, config):
     return set_lr
 
 
-def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-    return vc.train_epoch(model, loader, optimizer)
+def schedule_config(args):
+    return {"arch": args.arch, "dataset": args.dataset}
 
 
 def check(args):
@@ -73,47 +72,48 @@ def check(args):
     schedule, and one training step at its first lr runs on a tiny batch."""
     def probe(device):
         proto = vc.protocol(args.profile, args.epochs)
-        config = {"arch": args.arch, "dataset": args.dataset}
-        lrs = [epoch_lr(e, proto.epochs, proto.lr, config) for e in range(proto.epochs)]
-        info = vc.DATASETS[args.dataset]
-        model = vc.build_family_model(args.arch, info.num_classes, info.channels).to(device)
+        lrs = [epoch_lr(e, proto.epochs, proto.lr, schedule_config(args))
+               for e in range(proto.epochs)]
+        model = vc.family_network(args).to(device)
         optimizer, _ = vc.make_optimizer(model.parameters(), proto)
-        make_lr_setter(proto.epochs, proto.lr, config)(0, optimizer)
+        make_lr_setter(proto.epochs, proto.lr, schedule_config(args))(0, optimizer)
         x, y = vc.probe_batch(args.dataset, device)
-        loss, _ = vc.cross_entropy_loss(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        vc.probe_steps(model, x, y, args.profile, optimizer=optimizer)
         return (f"get_lr gives {len(lrs)} epochs from {lrs[0]:.6g} to {lrs[-1]:.6g} "
                 f"(max {max(lrs):.6g}); one training step on a batch of 4")
     vc.run_check(args, __file__, "get_lr", probe)
 
 
-def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
-    info = data.info
-    model = vc.build_family_model(args.arch, info.num_classes, info.channels)
-    model = vc.fit_to_profile(model, args.profile).to(device)
+def prepare(args, data, device):
     proto = vc.protocol(args.profile, args.epochs)
-    set_lr = make_lr_setter(proto.epochs, proto.lr,
-                            {"arch": args.arch, "dataset": args.dataset})
-    try:
-        vc.run_training(os.path.basename(__file__), args, data, model, device,
-                        epoch_fn, set_lr=set_lr)
-    except ValueError as e:
-        raise SystemExit(f"ERROR: {e}")
+    return {"model": vc.family_network(args).to(device), "epoch_fn": vc.plain_epoch,
+            "set_lr": make_lr_setter(proto.epochs, proto.lr, schedule_config(args))}
+
+
+def main():
+    vc.family_main(__file__, vc.family_args(__doc__, ARCHS, DATASETS), check, prepare)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

@@ -34,7 +34,6 @@ Output: "TRAIN_PLAN unit=epoch total=N" first, one line per epoch
 """
 
 import math
-import os
 
 import torch
 import torch.nn as nn
@@ -74,11 +73,9 @@ def weighted_loss(model, x, y, weights):
 
 
 def make_epoch_fn(weights):
-    def loss_of(model, x, y):
-        return weighted_loss(model, x, y, weights)
-
     def epoch_fn(model, loader, optimizer, epoch, total_epochs):
-        return vc.train_epoch(model, loader, optimizer, loss_of)
+        return vc.train_epoch(model, loader, optimizer,
+                              lambda m, x, y: weighted_loss(m, x, y, weights))
     return epoch_fn
 
 
@@ -95,41 +92,44 @@ def check(args):
         n_max = vc.LT_N_MAX[(args.dataset, args.profile == "demo")]
         counts = vc.long_tail_counts(n_max, info.num_classes, args.imbalance_ratio)
         weights = class_weights(counts, args).to(device)
-        model = vc.build_family_model(args.arch, info.num_classes).to(device)
-        optimizer, _ = vc.make_optimizer(model.parameters(), vc.protocol(args.profile))
+        model = vc.family_network(args).to(device)
         x, y = vc.probe_batch(args.dataset, device)
-        loss, _ = weighted_loss(model, x, y, weights)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        vc.probe_steps(model, x, y, args.profile,
+                       lambda m, x, y: weighted_loss(m, x, y, weights))
         return (f"compute_class_weights gives {len(counts)} weights from "
                 f"{weights.min().item():.4g} to {weights.max().item():.4g} for counts "
                 f"{counts[0]}..{counts[-1]}; one weighted training step on a batch of 4")
     vc.run_check(args, __file__, "compute_class_weights", probe)
 
 
-def main():
-    args = vc.family_args(__doc__, ARCHS, DATASETS, add_ratio)
-    if args.check:
-        return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    try:
-        data = vc.load_family_data(args, imbalance_ratio=args.imbalance_ratio)
-        counts = vc.class_counts(data.train, data.info.num_classes)
-        weights = class_weights(counts, args).to(device)
-    except (vc.DataMissing, vc.CheckFailed) as e:
-        raise SystemExit(f"ERROR: {e}")
-    model = vc.build_family_model(args.arch, data.info.num_classes)
-    model = vc.fit_to_profile(model, args.profile).to(device)
+def prepare(args, data, device):
+    counts = vc.class_counts(data.train, data.info.num_classes)
+    weights = class_weights(counts, args).to(device)
     print(f"class counts {counts[0]}..{counts[-1]}; weights "
           f"{weights[0].item():.4g}..{weights[-1].item():.4g}", flush=True)
-    vc.run_training(os.path.basename(__file__), args, data, model, device,
-                    make_epoch_fn(weights))
+    return {"model": vc.family_network(args).to(device), "epoch_fn": make_epoch_fn(weights)}
+
+
+def main():
+    args = vc.family_args(__doc__, ARCHS, DATASETS, add_ratio)
+    vc.family_main(__file__, args, check, prepare, imbalance_ratio=args.imbalance_ratio)
 
 
 # (Blank lines below keep the editable region at its published line
 #  numbers, so line numbers in published agent transcripts match.)
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 

@@ -11,6 +11,8 @@ editable.
 """
 
 import argparse
+import math
+import os
 import time
 from typing import Callable, Optional, Sequence
 
@@ -21,9 +23,9 @@ import torch.nn.functional as F
 from vision_common import *  # noqa: F401,F403  (the scaffolds reach vision_common through this module)
 from vision_common import (
     DATASETS, DEMO_SIZES, IMAGE_SIZE, ActFactory, BestTracker, CheckFailed, CifarResNet, Classes, Data,
-    MobileNetV2, Split, Timer, VGG16BN, add_common_args, build_model, channels_last_for, data_check,
-    demo_data, editable_error, evaluate, fail_check, load_real, make_loaders, make_optimizer, pick_device,
-    print_done, print_header, print_metrics, protocol, seed_everything,
+    DataMissing, MobileNetV2, Split, Timer, VGG16BN, add_common_args, build_model, channels_last_for,
+    data_check, demo_data, editable_error, evaluate, fail_check, fit_to_profile, load_real, make_loaders,
+    make_optimizer, pick_device, print_done, print_header, print_metrics, protocol, seed_everything,
 )
 
 # ============================================================================
@@ -261,9 +263,8 @@ def compressed_data_parallel_step(model: nn.Module, x: torch.Tensor, y: torch.Te
             sent, ctx = compressor.compress(grad, name)
             rebuilt = compressor.decompress(sent, ctx)
             if not torch.is_tensor(rebuilt) or tuple(rebuilt.shape) != tuple(grad.shape):
-                got = tuple(rebuilt.shape) if torch.is_tensor(rebuilt) else type(rebuilt).__name__
                 raise ValueError(f"Compressor.decompress must rebuild {name}'s gradient "
-                                 f"of shape {tuple(grad.shape)}; got {got}")
+                                 f"of shape {tuple(grad.shape)}; got {shape_of(rebuilt)}")
             total[name] += rebuilt.to(grad.dtype)
             if on_sent is not None:
                 on_sent(sent, grad)
@@ -315,6 +316,20 @@ def train_epoch(model: nn.Module, loader, optimizer, loss_of=cross_entropy_loss)
     return loss_sum.item() / seen, 100.0 * correct.item() / seen
 
 
+def loss_config(num_classes: int, epoch: int, total_epochs: int) -> dict:
+    """What an editable loss of the family is told each step (epoch 0-indexed)."""
+    return {"num_classes": num_classes, "epoch": epoch, "total_epochs": total_epochs}
+
+
+def epoch_with_loss(loss_of: Callable, num_classes: int) -> Callable:
+    """An epoch_fn whose objective is ``loss_of(model, x, y, config) -> (loss,
+    logits)``, config being that epoch's loss_config."""
+    def epoch_fn(model, loader, optimizer, epoch, total_epochs):
+        config = loss_config(num_classes, epoch, total_epochs)
+        return train_epoch(model, loader, optimizer, lambda m, x, y: loss_of(m, x, y, config))
+    return epoch_fn
+
+
 def run_training(script: str, args, data: Data, model: nn.Module, device,
                  epoch_fn: Callable, set_lr: Callable = None, extra: str = "",
                  train_loader=None, params=None) -> None:
@@ -353,6 +368,37 @@ def run_training(script: str, args, data: Data, model: nn.Module, device,
     print_done(clock, model)
 
 
+def family_main(script: str, args, check: Callable, prepare: Callable, **data_options) -> None:
+    """main() of a family scaffold once its command line is parsed: ``check(args)``
+    under --check; otherwise the device and the seed, the data
+    (``load_family_data(args, **data_options)``), ``prepare(args, data, device) ->
+    dict`` (``model`` and ``epoch_fn``, and any other option of run_training), and
+    the fixed loop. Missing data, and a CheckFailed from the scaffold's own checks
+    of what the editable code gives, end the run with one ERROR line."""
+    if args.check:
+        return check(args)
+    device = pick_device(args.device, args.profile)
+    seed_everything(args.seed)
+    try:
+        data = load_family_data(args, **data_options)
+        run = prepare(args, data, device)
+        run_training(os.path.basename(script), args, data, device=device, **run)
+    except (DataMissing, CheckFailed) as e:
+        raise SystemExit(f"ERROR: {e}")
+
+
+def family_network(args) -> nn.Module:
+    """The setting's network (--arch for --dataset) as its profile trains it."""
+    info = DATASETS[args.dataset]
+    return fit_to_profile(build_family_model(args.arch, info.num_classes, info.channels),
+                          args.profile)
+
+
+def plain_epoch(model, loader, optimizer, epoch, total_epochs):
+    """An epoch_fn of plain cross-entropy training (the editable object is in the model)."""
+    return train_epoch(model, loader, optimizer)
+
+
 def run_check(args, script: str, what: str, probe: Callable) -> None:
     """--check of a family scaffold: the data are there (CheckFailed
     otherwise), then ``probe(device) -> note`` builds the editable object and
@@ -381,10 +427,36 @@ def probe_batch(dataset: str, device, n: int = 4):
     return x, torch.arange(n, device=device) % info.num_classes
 
 
+def probe_steps(model: nn.Module, x, y, profile: str, loss_of=cross_entropy_loss,
+                steps: int = 1, optimizer=None) -> tuple:
+    """``steps`` training steps of ``model`` on one batch, with the profile's SGD (or
+    ``optimizer``); returns (the last loss, a warning to print where it is not finite)."""
+    if optimizer is None:
+        optimizer, _ = make_optimizer(model.parameters(), protocol(profile))
+    for _ in range(steps):
+        loss, _ = loss_of(model, x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    value = loss.item()
+    return value, "" if math.isfinite(value) else " (warning: the loss is not finite)"
+
+
+def require_shape(out, want: tuple, what: str) -> None:
+    """CheckFailed saying ``what`` and what came instead, unless ``out`` is a tensor
+    of shape ``want``."""
+    if not torch.is_tensor(out) or tuple(out.shape) != tuple(want):
+        raise CheckFailed(f"{what}; got {shape_of(out)}")
+
+
 def require_scalar(value, what: str) -> None:
     if not torch.is_tensor(value) or value.numel() != 1:
-        got = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
-        raise CheckFailed(f"{what} must return a scalar tensor, got {got}")
+        raise CheckFailed(f"{what} must return a scalar tensor, got {shape_of(value)}")
+
+
+def shape_of(value) -> str:
+    """A tensor's shape, or the type of what is not a tensor (for messages)."""
+    return str(tuple(value.shape)) if torch.is_tensor(value) else type(value).__name__
 
 
 # ============================================================================

@@ -30,6 +30,7 @@ import re
 from typing import Any
 
 from sessions.replay.conversation import AgentMessage, Conversation
+from sessions.replay.indentation import recover_indentation
 
 HEADER = re.compile(r"^\s*Agent Conversation:\s*(.*?)\s*$")
 META = re.compile(r"^\s*(Model|Total steps|Messages):\s*(.*?)\s*$")
@@ -248,6 +249,7 @@ class _Reader:
         except ValueError:
             data, complete = lenient_object(text)
         call.tool_input = data
+        _recover_indentation(call, complete)
         if not complete:
             call.input_truncated = True
             call.notes.append("the tool input is cut short in the transcript")
@@ -259,6 +261,18 @@ class _Reader:
 
     def finish(self) -> None:
         self._close()
+
+
+def _recover_indentation(call: AgentMessage, complete: bool) -> None:
+    """Put back the indentation a flattened transcript lost from a Python edit, where certain."""
+    data = call.tool_input or {}
+    content, name = data.get("content"), str(data.get("filename") or data.get("file") or data.get("path") or "")
+    if not complete or not isinstance(content, str) or not name.endswith(".py"):
+        return
+    recovery = recover_indentation(content)
+    data["content"] = recovery.text
+    if recovery.note:
+        call.notes.append(recovery.note)
 
 
 def _split_results(text: str) -> list[str]:

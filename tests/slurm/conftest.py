@@ -13,10 +13,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from sessions.engine import Session
+from sessions.slurm import SlurmConfig, SlurmRunner
+from tests.conftest import close_all
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "sinfo")
 
@@ -139,3 +144,20 @@ def slurm_config(tmp_path):
     path.write_text('[slurm]\npartition = "debug"\ntime_limit = "00:10:00"\npoll_interval = 0.3\n'
                     'extra_sbatch = ["--comment=mlsbench-test"]\n')
     return path
+
+
+@pytest.fixture
+def slurm_session(fake_task, tmp_path, slurm_env, slurm_config, monkeypatch):
+    monkeypatch.setenv("FAKE_EPOCHS", "4")
+    opened = []
+
+    def make():
+        session = Session.create(
+            fake_task, sessions_dir=tmp_path / "sessions", profile="demo", python=sys.executable,
+            runner=SlurmRunner(SlurmConfig.load(slurm_config)), slots=[{}, {}],
+        )
+        opened.append(session)
+        return session
+
+    yield make
+    close_all(opened)

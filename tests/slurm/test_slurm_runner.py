@@ -14,29 +14,12 @@ from sessions.engine import Session
 from sessions.events import SettingStatus
 from sessions.journal import read_journal
 from sessions.slurm import SlurmConfig, SlurmConfigError, SlurmRunner
-from tests.conftest import FAKE_FILE, FIXTURE_TASKS, close_all
+from tests.conftest import FAKE_FILE, FIXTURE_TASKS
 
 
 def squeue_ids() -> list[str]:
     out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True, check=True)
     return out.stdout.split()
-
-
-@pytest.fixture
-def slurm_session(fake_task, tmp_path, slurm_env, slurm_config, monkeypatch):
-    monkeypatch.setenv("FAKE_EPOCHS", "4")
-    opened = []
-
-    def make():
-        session = Session.create(
-            fake_task, sessions_dir=tmp_path / "sessions", profile="demo", python=sys.executable,
-            runner=SlurmRunner(SlurmConfig.load(slurm_config)), slots=[{}, {}],
-        )
-        opened.append(session)
-        return session
-
-    yield make
-    close_all(opened)
 
 
 # -- configuration (no cluster needed) -------------------------------------------------------
