@@ -5,9 +5,9 @@
 
 The archive holds the journal, every test's snapshot (the task's files as
 they ran), each setting's log and exit file, `results.json`, and a manifest:
-task id and scaffold hashes, times, results, notes, integrity flags, package
-versions, and the SHA-256 of every other member. Everything in the manifest
-is derived from the journal and the files, so `verify` trusts only those.
+task id and scaffold hashes, times, working time, results, notes (the
+engine's and the person's), integrity flags, package versions, and the
+SHA-256 of every other member. Everything in the manifest is derived from the journal and the files, so `verify` trusts only those.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sessions.errors import Refused
 from sessions.flags import journaled_flags
 from sessions.folder import JOURNAL, SessionFolder
 from sessions.journal import Entry, JournalCorrupt, journal_identity, now_iso, read_journal
+from sessions.notes import session_notes
 from sessions.state import RunRecord, SessionState
 from sessions.versions import package_versions
 from tasks.spec import TaskSpec
@@ -34,6 +35,7 @@ FORMAT = "mlsbench-tui-archive"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SUFFIX = ".mlsbench.tar.gz"
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")  # what is read as an archive
 
 
 class ArchiveError(Refused):
@@ -116,6 +118,8 @@ def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], jour
             for when in ("edit", "submit")
         },
         "notes": [{"time": e.time, "text": e.data.get("text", "")} for e in entries if e.type == "note"],
+        "person_notes": [{"time": n.time, "step": n.step, "text": n.text} for n in session_notes(entries)],
+        "work_time": state.work.summary(),
         "packages": package_versions(),
         "files": {JOURNAL: hashlib.sha256(journal).hexdigest(), **{m: file_sha256(session_dir / m) for m in members}},
     }

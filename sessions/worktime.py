@@ -232,7 +232,8 @@ class WorkClock:
         return True
 
     def tick(self) -> None:
-        """Journal the clock's reading; once a submission started, stop it for good."""
+        """Journal the clock's reading (every TICK_SECONDS, and as a test or a submission
+        starts, so that it has its working time); once a submission started, stop it for good."""
         if not self.log.live:
             return
         if self.session.state.read_only:
