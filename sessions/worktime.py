@@ -196,8 +196,11 @@ def work_lines(log: WorkLog) -> list[str]:
     total = f"Working time {duration_text(log.seconds())}"
     if log.pauses:
         total += f" ({log.pauses} pause{'s' if log.pauses > 1 else ''} not counted)"
+    left = log.remaining()
     if log.limit is not None:
-        total += f" of a {duration_text(log.limit)} limit"
+        total += f" of a {duration_text(log.limit)} limit ({duration_text(max(0.0, left or 0.0))} left)"
+    if log.paused:
+        total += ", paused"
     lines, previous = [total], 0.0
     for n, at in sorted(log.at_tests.items()):
         lines.append(f"test #{n} started at {duration_text(at)} (+{duration_text(at - previous)})")
