@@ -8,26 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAKE_FILE, FIXTURE_TASKS
+from tests.conftest import FAKE_FILE
 from tests.trust.conftest import tampered
-from tui.cli import main
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("FAKE_EPOCHS", "3")
-    monkeypatch.setenv("MLSBENCH_SLOTS", "1")
-    base = ["--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(tmp_path / "organiser"),
-            "--data-root", str(tmp_path / "data")]
-
-    def run(*args):
-        code = main([*base, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_rescore_file_runs_the_submission_here_and_shows_both_numbers(submitted, cli):

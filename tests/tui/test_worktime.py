@@ -46,8 +46,10 @@ async def test_pause_stops_the_clock_and_refuses_edits_and_tests_until_resumed(s
         now[0] += 3600  # the pause is not counted
         app.main.refresh_header()
         assert static_text(app, "#elapsed") == "PAUSED at 0:01:05 · F10 resumes"
+        refused = len([n for n in notifications(app) if n.startswith("Edit refused")])
         await pilot.press("p")  # the paused editor is read-only, so p reaches the screen: resume
         await wait_for(pilot, lambda: not session.state.work.paused, what="the resume")
+        assert len([n for n in notifications(app) if n.startswith("Edit refused")]) == refused  # p is no edit
         assert not editor.read_only
         now[0] += 10
         app.main.refresh_header()

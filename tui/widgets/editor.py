@@ -332,8 +332,8 @@ class GuardedEditor(TextArea):
             event.prevent_default()
             self._restart_blink()
             self._newline()
-        elif self.read_only and self.locked_because and event.is_printable:
-            self._refuse(self.locked_because)  # the key goes on: p still resumes a pause
+        elif self.read_only and self.locked_because and event.is_printable and event.key not in self.screen.active_bindings:
+            self._refuse(self.locked_because)  # a key the screen binds (p resumes) goes on without it
 
     def action_find(self) -> None:
         self.app.push_screen(FindBar(self, "find"))
