@@ -74,12 +74,12 @@ class WorkLog:
     def running(self) -> bool:
         return self.since is not None
 
-    def seconds(self) -> float:
-        """Working time so far: up to now while this process runs the clock, else up to
-        the last journaled clock event."""
+    def seconds(self, journaled: bool = False) -> float:
+        """Working time so far: up to now while this process runs the clock, else (or when
+        `journaled`) up to the last journaled clock event."""
         if self.since is None:
             return self.closed
-        end = self.clock() if self.live else (self.last if self.last is not None else self.since)
+        end = self.clock() if self.live and not journaled else (self.last if self.last is not None else self.since)
         return self.closed + max(0.0, end - self.since)
 
     def remaining(self) -> float | None:
@@ -102,8 +102,8 @@ class WorkLog:
         where = f"journal line {seq + 1} ({type_})" if seq is not None else type_
         if type_ in WORK_TYPES:
             self._check_may_work(where)
-        if type_ == "test_started":
-            self.at_tests[int(data.get("n", len(self.at_tests) + 1))] = self.seconds()
+        if type_ == "test_started":  # the reading journaled as it started: the same live and rebuilt
+            self.at_tests[int(data.get("n", len(self.at_tests) + 1))] = self.seconds(journaled=True)
         elif type_ == "submit_started":
             self.submitted = True
         elif type_ == "time_limit":
@@ -118,7 +118,7 @@ class WorkLog:
     def _check_may_work(self, where: str) -> None:
         if self.paused:
             self.problems.append(f"{where} was recorded while the clock was paused")
-        left = None if self.limit is None else self.limit - self.seconds()
+        left = None if self.limit is None else self.limit - self.seconds(journaled=True)
         if left is not None and left < 0:
             self.problems.append(f"{where} was recorded after the time limit ran out")
 
