@@ -5,9 +5,9 @@
 
 The archive holds the journal, every test's snapshot (the task's files as
 they ran), each setting's log and exit file, `results.json`, and a manifest:
-task id and scaffold hashes, times, working time, results, notes (the
-engine's and the person's), integrity flags, package versions, and the
-SHA-256 of every other member. Everything in the manifest is derived from the journal and the files, so `verify` trusts only those.
+task id and scaffold hashes, times, results, notes, integrity flags, package
+versions, and the SHA-256 of every other member. Everything in the manifest
+is derived from the journal and the files, so `verify` trusts only those.
 """
 
 from __future__ import annotations

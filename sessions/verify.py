@@ -48,9 +48,9 @@ CHECKS = (
     ("editable lines", "only editable lines changed"),
     ("budget", "the test budget was never exceeded"),
     ("snapshots", "every test's snapshot is the file that was tested"),
+    ("working time", "the clock's entries hold together, no work while paused or past the time limit"),
     ("submission", "a tested snapshot was submitted and nothing changed after"),
     ("results", "each result is what the stored log implies"),
-    ("working time", "the clock's entries hold together, no work while paused or past the time limit"),
 )
 MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, AssertionError, OSError)
 # What may still be journaled once a submission started: its run, and remarks.

@@ -27,6 +27,7 @@ from typing import Any, Callable
 from sessions.errors import Refused
 
 TICK_SECONDS = 30.0  # what a kill -9 can lose at most
+LOW_SECONDS = 300  # the time left is a warning in its last five minutes
 CLOCK_TYPES = ("clock_started", "clock_tick", "clock_paused", "clock_resumed", "clock_stopped")
 # Entries that change the code or spend the budget: not while paused, not after the limit.
 WORK_TYPES = ("edit", "undo", "test_started")
@@ -267,3 +268,17 @@ def set_time_limit(session, seconds: float) -> None:
         raise Refused(f"session {session.id} has been worked on already: a time limit is set "
                       "when a session is created (`session new --time-limit 2h`)")
     session.record("time_limit", seconds=float(seconds))
+
+
+def clock_text(log: WorkLog) -> tuple[str, str]:
+    """(text, level) for the app's header: the working time, the time left under a limit,
+    paused or used up; level: "" | low (the last five minutes) | paused | up."""
+    worked = duration_text(log.seconds())
+    left = log.remaining()
+    if log.paused:
+        return f"PAUSED at {worked} · F10 resumes", "paused"
+    if left is None:
+        return f"work {worked}", ""
+    if left <= 0:
+        return f"TIME UP {worked} · submit (F9)", "up"
+    return f"work {worked} · {duration_text(left)} left", "low" if left <= LOW_SECONDS else ""

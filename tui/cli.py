@@ -34,7 +34,7 @@ from sessions.verify import verdict_lines, verify_archive
 from sessions.worktime import parse_limit, set_time_limit, work_lines
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
-from tui.rescore_cli import add_rescore_parser, cmd_rescore, cmd_rescore_archive
+from tui.rescore_cli import add_rescore_parser, cmd_rescore
 
 
 class CliError(Exception):
@@ -58,19 +58,19 @@ def _common(parser: argparse.ArgumentParser, top: bool) -> None:
     parser.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
 
 
-def _new_session_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", help="task id (see `mlsbench-tui list`)")
-    parser.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
-    parser.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
-    parser.add_argument("--time-limit", type=time_limit, metavar="DURATION",
-                        help="a new session's limit on working time, pauses not counted (e.g. 2h, 90m, 1h30m)")
-
-
 def time_limit(text: str) -> float:
     try:
         return parse_limit(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _new_session_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", help="task id (see `mlsbench-tui list`)")
+    parser.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
+    parser.add_argument("--time-limit", type=time_limit, metavar="DURATION",
+                        help="a new session's limit on working time, pauses not counted (e.g. 2h, 90m, 1h30m)")
+    parser.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -541,8 +541,8 @@ def cmd_app(ctx: Context) -> None:
                       if s.is_open and (args.profile in (None, s.profile))
                       and (args.seed in (None, s.seed))]
         if candidates and not args.new:
-            print(f"resuming session {candidates[-1].id} ({candidates[-1].status}); --new starts a fresh one"
-                  + (" (--time-limit applies to a new session only)" if args.time_limit else ""), file=sys.stderr)
+            print(f"resuming session {candidates[-1].id} ({candidates[-1].status}); --new starts a fresh one",
+                  file=sys.stderr)
             session = ctx.open_session(candidates[-1].dir)
         else:
             session = ctx.new_session()
@@ -596,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "leaderboard":
             cmd_leaderboard(ctx)
         elif args.command == "rescore" and args.archive:
+            from tui.rescore_cli import cmd_rescore_archive
+
             cmd_rescore_archive(ctx)
         elif args.command == "rescore":
             cmd_rescore(ctx, ctx.default_profile(ctx.task(args.task)))

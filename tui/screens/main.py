@@ -17,7 +17,7 @@ from sessions.engine import Session
 from sessions.errors import Refused
 from sessions.events import RunKey
 from sessions.notes import add_note, current_step
-from sessions.worktime import TICK_SECONDS, WorkClock
+from sessions.worktime import TICK_SECONDS, WorkClock, clock_text
 from tui.model import (
     activity_text,
     budget_text,
@@ -37,7 +37,6 @@ from tui.widgets.header import SessionHeader
 from tui.widgets.history import HistoryPanel
 from tui.widgets.run_tabs import RunTabs
 from tui.widgets.task_pane import TaskPane
-from tui.work_clock import clock_text
 
 # The header changes every second (clock, progress counts). Not faster: at the top of the
 # screen, any change to it in the same frame as the logs at the bottom makes Textual repaint
@@ -108,9 +107,10 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         session = self.session
+        self.refresh_header()
+        self.set_interval(HEADER_INTERVAL, self.tick_header)
         self._journal_clock(self.work.start)
         self._lock_editors()
-        self.set_interval(HEADER_INTERVAL, self.tick_header)
         self.set_interval(TICK_SECONDS, self.tick_work)
         editor = self.active_editor()
         if editor is not None:
@@ -373,48 +373,6 @@ class MainScreen(Screen):
     def action_final_results(self) -> None:
         self.app.push_screen(FinalResultsScreen(self.session))
 
-    # -- screens and layout --------------------------------------------------------------------------
-    def action_leaderboard(self) -> None:
-        self.app.push_screen(LeaderboardScreen(self.session))
-
-    def action_toggle_task(self) -> None:
-        self.query_one(TaskPane).toggle_class("collapsed")
-        self.call_after_refresh(self._refocus)
-
-    def action_cycle_layout(self) -> None:
-        work_area = self.query_one("#work")
-        work_area.remove_class(f"layout-{LAYOUTS[self._layout]}")
-        self._layout = (self._layout + 1) % len(LAYOUTS)
-        work_area.add_class(f"layout-{LAYOUTS[self._layout]}")
-        self.notify(f"Layout: {LAYOUT_NAMES[LAYOUTS[self._layout]]} · F6 for the next one", timeout=3)
-        self.call_after_refresh(self._refocus)
-
-    def _refocus(self) -> None:
-        """F2 or F6 hid the focused pane: the focus goes to one on screen, the editor first."""
-        if self.focused is not None:
-            return
-        editor = self.active_editor()
-        if editor is not None and editor in self.focus_chain:
-            editor.focus()
-        else:
-            self.action_focus_pane(1)
-
-    def action_focus_pane(self, step: int) -> None:
-        """ctrl+n / ctrl+p: the focus to the next / previous pane on screen (task, editor, logs)."""
-        runs = self.runs
-        chain = self.focus_chain  # displayed widgets only: a hidden pane is skipped
-        panes = [p for p in (self.query_one(TaskPane), self.files, runs.active_pane or runs)
-                 if any(w is p or p in w.ancestors for w in chain)]
-        if not panes:
-            return
-        focused = self.focused
-        current = next((i for i, p in enumerate(panes) if focused is not None and (focused is p or p in focused.ancestors)), -1 if step > 0 else 0)
-        pane = panes[(current + step) % len(panes)]
-        next(w for w in chain if w is pane or pane in w.ancestors).focus()
-
-    def action_next_run_tab(self) -> None:
-        self.runs.next_tab()
-
     # -- the working clock and notes ------------------------------------------------------------------
     def _journal_clock(self, call: Callable[[], object]) -> None:
         try:
@@ -458,3 +416,45 @@ class MainScreen(Screen):
 
         self.app.push_screen(NoteDialog(current_step(self.session.state), save),
                              lambda message: self.notify(message, title="Note", timeout=4) if message else None)
+
+    # -- screens and layout --------------------------------------------------------------------------
+    def action_leaderboard(self) -> None:
+        self.app.push_screen(LeaderboardScreen(self.session))
+
+    def action_toggle_task(self) -> None:
+        self.query_one(TaskPane).toggle_class("collapsed")
+        self.call_after_refresh(self._refocus)
+
+    def action_cycle_layout(self) -> None:
+        work_area = self.query_one("#work")
+        work_area.remove_class(f"layout-{LAYOUTS[self._layout]}")
+        self._layout = (self._layout + 1) % len(LAYOUTS)
+        work_area.add_class(f"layout-{LAYOUTS[self._layout]}")
+        self.notify(f"Layout: {LAYOUT_NAMES[LAYOUTS[self._layout]]} · F6 for the next one", timeout=3)
+        self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        """F2 or F6 hid the focused pane: the focus goes to one on screen, the editor first."""
+        if self.focused is not None:
+            return
+        editor = self.active_editor()
+        if editor is not None and editor in self.focus_chain:
+            editor.focus()
+        else:
+            self.action_focus_pane(1)
+
+    def action_focus_pane(self, step: int) -> None:
+        """ctrl+n / ctrl+p: the focus to the next / previous pane on screen (task, editor, logs)."""
+        runs = self.runs
+        chain = self.focus_chain  # displayed widgets only: a hidden pane is skipped
+        panes = [p for p in (self.query_one(TaskPane), self.files, runs.active_pane or runs)
+                 if any(w is p or p in w.ancestors for w in chain)]
+        if not panes:
+            return
+        focused = self.focused
+        current = next((i for i, p in enumerate(panes) if focused is not None and (focused is p or p in focused.ancestors)), -1 if step > 0 else 0)
+        pane = panes[(current + step) % len(panes)]
+        next(w for w in chain if w is pane or pane in w.ancestors).focus()
+
+    def action_next_run_tab(self) -> None:
+        self.runs.next_tab()
