@@ -37,7 +37,7 @@ from sessions.ranges import EditRefused, fixed_segments
 from sessions.runner import read_exit_file
 from sessions.state import FileState, ReplayMismatch, RunRecord, SessionState, sha256_text
 from tasks import Catalog, TaskSpecError, UnknownTask
-from sessions.worktime import WorkLog, work_lines
+from sessions.worktime import WorkLog
 from tasks.spec import Setting, TaskSpec
 
 CHECKS = (
@@ -393,7 +393,7 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     lines += [f"  {'PASS' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in verdict.checks]
     lines += [f"Note: {note}" for note in verdict.notes]
     if verdict.state is not None:
-        lines.append("; ".join(work_lines(verdict.state.work)))
+        lines.append("; ".join(verdict.state.work.lines()))
     if verdict.flags:
         lines.append("Integrity flags in the submitted code (not failures; a re-score settles the result):")
         lines += [f"  {flag.describe()}" for flag in verdict.flags]

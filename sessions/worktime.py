@@ -191,22 +191,21 @@ class WorkLog:
             "time_limit_s": self.limit,
         }
 
-
-def work_lines(log: WorkLog) -> list[str]:
-    """The working time in words: in total, and when each test started."""
-    total = f"Working time {duration_text(log.seconds())}"
-    if log.pauses:
-        total += f" ({log.pauses} pause{'s' if log.pauses > 1 else ''} not counted)"
-    left = log.remaining()
-    if log.limit is not None:
-        total += f" of a {duration_text(log.limit)} limit ({duration_text(max(0.0, left or 0.0))} left)"
-    if log.paused:
-        total += ", paused"
-    lines, previous = [total], 0.0
-    for n, at in sorted(log.at_tests.items()):
-        lines.append(f"test #{n} started at {duration_text(at)} (+{duration_text(at - previous)})")
-        previous = at
-    return lines
+    def lines(self) -> list[str]:
+        """The working time in words: in total, and when each test started."""
+        total = f"Working time {duration_text(self.seconds())}"
+        if self.pauses:
+            total += f" ({self.pauses} pause{'s' if self.pauses > 1 else ''} not counted)"
+        left = self.remaining()
+        if self.limit is not None:
+            total += f" of a {duration_text(self.limit)} limit ({duration_text(max(0.0, left or 0.0))} left)"
+        if self.paused:
+            total += ", paused"
+        lines, previous = [total], 0.0
+        for n, at in sorted(self.at_tests.items()):
+            lines.append(f"test #{n} started at {duration_text(at)} (+{duration_text(at - previous)})")
+            previous = at
+        return lines
 
 
 class WorkClock:

@@ -31,7 +31,7 @@ from sessions.slots import cuda_available
 from sessions.state import ReplayMismatch
 from sessions.store import find_session, list_sessions
 from sessions.verify import verdict_lines, verify_archive
-from sessions.worktime import parse_limit, set_time_limit, work_lines
+from sessions.worktime import parse_limit, set_time_limit
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
 from tui.rescore_cli import add_rescore_parser, cmd_rescore
@@ -348,7 +348,7 @@ def print_status(session: Session) -> None:
     print(f"workspace {session.workspace}")
     print(f"tests: {st.budget_left} of {st.budget_total} left"
           + (f"; submitted test #{st.submitted_test}" if st.closed else ""))
-    print("; ".join(work_lines(st.work)))
+    print("; ".join(st.work.lines()))
     for path, f in st.files.items():
         if f.ranges:
             print(f"editable: {path} lines {', '.join(str(r) for r in f.ranges)} (of {len(f.lines)})")

@@ -7,7 +7,7 @@ import pytest
 from sessions.errors import Refused
 from sessions.notes import add_note, session_notes
 from sessions.state import SessionState
-from sessions.worktime import WorkClock, WorkLog, parse_limit, set_time_limit, work_lines
+from sessions.worktime import WorkClock, WorkLog, parse_limit, set_time_limit
 from tests.conftest import FAKE_FILE
 
 
@@ -32,7 +32,7 @@ def test_pauses_are_not_counted_and_each_test_has_its_working_time():
                ("test_started", {"n": 2}), ("clock_stopped", {"at": 1200}))
     assert log.seconds() == 100 and log.pauses == 1 and not log.running and log.problems == []
     assert log.at_tests == {1: 30, 2: 90}
-    assert work_lines(log) == ["Working time 0:01:40 (1 pause not counted)",
+    assert log.lines() == ["Working time 0:01:40 (1 pause not counted)",
                                "test #1 started at 0:00:30 (+0:00:30)", "test #2 started at 0:01:30 (+0:01:00)"]
 
 

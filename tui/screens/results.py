@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 
 from sessions.leaderboard import YOURS, Row, build_board, profile_note, ranked_with
-from sessions.worktime import work_lines
 from tasks.spec import PROFILES
 from tui.model import best_values, metric_columns, to_number, value_text
 
@@ -83,7 +82,7 @@ class FinalResultsScreen(ResultsScreen):
                      f"You are ranked among the rows of profile {session.profile} only, by mean rank over the "
                      "metrics (1 = best).", classes="note")
         yield Static(profile_note(self.board), classes="note" + ("" if self.board.comparable else " warning"))
-        yield Static(" · ".join(work_lines(session.state.work)), id="work-time", classes="note")
+        yield Static(" · ".join(session.state.work.lines()), id="work-time", classes="note")
         yield DataTable(id="final-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(classes="feedback"):
             yield Static(Text((sub.feedback if sub else None) or ""), id="final-feedback")

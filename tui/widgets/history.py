@@ -7,7 +7,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from sessions.notes import Note, session_notes
 from tui.model import metric_columns, run_state_word, test_diff, to_number, value_text
 
 
@@ -28,7 +27,8 @@ def diff_text(lines: list[str]) -> Text:
     return out
 
 
-def notes_text(notes: list[Note]) -> Text:
+def notes_text(notes: list) -> Text:
+    """The person's notes (sessions.notes.Note), each under the step it was written at."""
     out = Text("\nNotes", style="bold")
     out.append(" · ctrl+r writes one at the step the session is at\n", style="dim")
     for note in notes:
@@ -60,7 +60,9 @@ class HistoryPanel(Horizontal):
         self.refresh_notes()
 
     def refresh_notes(self) -> None:
-        """The person's notes, each under the step it was written at."""
+        """The person's notes, in the order they were written."""
+        from sessions.notes import session_notes
+
         self.query_one("#notes", Static).update(notes_text(session_notes(self.session.journal.entries)))
 
     def refresh_tests(self) -> None:
