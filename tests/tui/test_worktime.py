@@ -35,10 +35,11 @@ async def test_pause_stops_the_clock_and_refuses_edits_and_tests_until_resumed(s
         assert editor.read_only
         editor.focus()
         await pilot.press("x")
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+t", "f4")
         await wait_for(pilot, lambda: any(n.startswith("The test was not started") for n in notifications(app)),
                        what="the test's refusal")
         assert any(n.startswith("Edit refused: the session is paused") for n in notifications(app))
+        assert any(n.startswith("$EDITOR not opened: the session is paused") for n in notifications(app))
         refusal = next(n for n in notifications(app) if n.startswith("The test was not started"))
         assert "paused" in refusal and "resume it first" in refusal
         assert session.state.budget_left == 3 and session.state.edits == 0 and "x" not in editor.text.split("\n")[13]

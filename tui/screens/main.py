@@ -252,6 +252,10 @@ class MainScreen(Screen):
         self.runs.drain(behind_key=True)
 
     def action_external_editor(self) -> None:
+        why = self.session.state.submission is None and self.session.state.work.refusal()
+        if why:  # what the other editor saved would be refused on return
+            show_refusal(self.app, "$EDITOR not opened", why)
+            return
         self.files.edit_externally()
 
     @on(DiskChanged)
