@@ -21,7 +21,8 @@ def test_a_session_with_a_time_limit_and_notes_from_the_cli(cli, monkeypatch):
     status = json.loads(out)
     assert status["work_time"]["time_limit_s"] == 5400 and status["paused"] is False
     code, out, _ = cli("replay", status["dir"])
-    assert "thinking (note, before the first test): # idea" in out and "thinking (note, before the first test): from stdin" in out
+    assert "thinking (note, before the first test): # idea" in out
+    assert "thinking (note, before the first test): from stdin" in out
 
 
 def test_bad_notes_and_limits_are_refused_with_a_message(cli, capsys):

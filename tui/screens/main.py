@@ -148,7 +148,8 @@ class MainScreen(Screen):
 
     # -- the header -----------------------------------------------------------------------------
     def tick_header(self) -> None:
-        if self.session.state.work.refusal() and not self._time_up and not self.session.state.work.paused:
+        state = self.session.state
+        if not self._time_up and state.submission is None and not state.work.paused and state.work.refusal():
             self._time_up = True
             self._lock_editors()
             self.notify("The time limit is used up: edits and tests are closed; submit one of your tests (F9).",

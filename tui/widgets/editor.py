@@ -332,8 +332,9 @@ class GuardedEditor(TextArea):
             event.prevent_default()
             self._restart_blink()
             self._newline()
-        elif self.read_only and self.locked_because and event.is_printable and event.key not in self.screen.active_bindings:
-            self._refuse(self.locked_because)  # a key the screen binds (p resumes) goes on without it
+        elif self.read_only and self.locked_because and event.is_printable:
+            if event.key not in self.screen.active_bindings:  # a key the screen binds (p resumes) is no edit
+                self._refuse(self.locked_because)
 
     def action_find(self) -> None:
         self.app.push_screen(FindBar(self, "find"))
