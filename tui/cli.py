@@ -477,7 +477,12 @@ def cmd_session(ctx: Context) -> None:
     content = read_content(args.content_file) if args.action == "edit" else ""
     if args.action == "note":
         content = read_content(Path("-")) if args.text == "-" else args.text
-    session = ctx.open_session(directory)
+    try:
+        session = ctx.open_session(directory)
+    except Refused as exc:
+        if args.action != "note":
+            raise
+        raise Refused(f"{exc}; in the app, ctrl+r writes a note") from None  # open in the app, say
     try:
         if session.resume_warning:
             print(f"warning: {session.resume_warning}", file=sys.stderr)

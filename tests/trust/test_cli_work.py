@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,17 @@ def test_bad_notes_and_limits_are_refused_with_a_message(cli, capsys):
     assert code == 2 and "the note is empty, so nothing was recorded" in err
     code, out, _ = cli("session", "note", "", "--json")
     assert code == 2 and json.loads(out)["error"].startswith("the note is empty")
+
+
+def test_a_note_for_a_session_open_elsewhere_says_where_to_write_it(cli, catalog):
+    from sessions.engine import Session
+
+    code, out, _ = cli("session", "new", "--task", "fake-task", "--profile", "demo")
+    status = json.loads(cli("session", "status", "--json")[1])
+    holder = Session.open(Path(status["dir"]), catalog.get("fake-task"))  # as the app would hold it
+    try:
+        code, _, err = cli("session", "note", "later")
+    finally:
+        holder.close()
+    assert code == 2 and "is open in another mlsbench-tui process" in err and "in the app, ctrl+r writes a note" in err
+    assert cli("session", "note", "later")[0] == 0
