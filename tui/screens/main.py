@@ -365,10 +365,10 @@ class MainScreen(Screen):
         self.app.push_screen(SubmitDialog(session), chosen)
 
     def _start_submit(self, n: int) -> None:
+        self.tick_work()  # the clock's reading as the submission starts
         hidden = self.session.settings(hidden=True)
         for setting in hidden:
             self.runs.add_setting(setting.label)
-        self.tick_work()
         self.preflight = f"submission of test #{n}"
         self.refresh_header()
         self._engine_call(lambda: self.session.start_submit(n), "Not submitted")
