@@ -26,6 +26,7 @@ from sessions.errors import Refused
 from sessions.flags import journaled_flags
 from sessions.folder import JOURNAL, SessionFolder
 from sessions.journal import Entry, JournalCorrupt, journal_identity, now_iso, read_journal
+from sessions.notes import session_notes
 from sessions.state import RunRecord, SessionState
 from sessions.versions import package_versions
 from tasks.spec import TaskSpec
@@ -34,6 +35,7 @@ FORMAT = "mlsbench-tui-archive"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 SUFFIX = ".mlsbench.tar.gz"
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")  # what is read as an archive
 
 
 class ArchiveError(Refused):
@@ -117,6 +119,8 @@ def build_manifest(session_dir: Path, task: TaskSpec, entries: list[Entry], jour
             for when in ("edit", "submit")
         },
         "notes": [{"time": e.time, "text": e.data.get("text", "")} for e in entries if e.type == "note"],
+        "person_notes": [{"time": n.time, "step": n.step, "text": n.text} for n in session_notes(entries)],
+        "work_time": state.work.summary(),
         "packages": package_versions(),
         "files": {JOURNAL: hashlib.sha256(journal).hexdigest(), **{m: file_sha256(session_dir / m) for m in members}},
     }

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sessions.archive import ARCHIVE_SUFFIXES
 from sessions.leaderboard import VERIFIED_ARCHIVE, Row, numbers
 from sessions.verify import verify_archive
+from sessions.worktime import duration_text
 from tasks import Catalog
 from tasks.spec import TaskSpec
-
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 
 
 @dataclass
@@ -53,6 +53,7 @@ def archive_rows(task: TaskSpec, folders: list[Path], profile: str, catalog: Cat
             detail = [
                 f"archive {path.name}", f"session {verdict.manifest['session']['id']}",
                 f"submitted test #{verdict.state.submitted_test}", f"seed {meta['seed']}",
+                f"worked {duration_text(verdict.state.work.seconds())}",
             ]
             if verdict.flags:
                 detail.append(f"{len(verdict.flags)} integrity flag(s)")

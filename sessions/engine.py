@@ -298,16 +298,16 @@ class Session:
         self.emit(SessionChanged(reason))
 
     # -- edits -------------------------------------------------------------------------
-    def _check_open(self) -> None:
+    def _check_open(self, working: bool = True) -> None:  # working: an edit or a test (see worktime)
         if not self.writable:
             raise Refused(f"session {self.id} is open here only to read; nothing can change through this view")
         if self.state.closed:
             raise Refused(f"session {self.id} is closed: test #{self.state.submitted_test} was submitted")
         if self.state.read_only:
-            raise Refused(
-                f"session {self.id} is read-only: test #{self.state.submitted_test} is being submitted "
-                "(its hidden settings are running); nothing can change any more"
-            )
+            raise Refused(f"session {self.id} is read-only: test #{self.state.submitted_test} is being submitted "
+                          "(its hidden settings are running); nothing can change any more")
+        if working and self.state.work.refusal():
+            raise Refused(f"session {self.id}: {self.state.work.refusal()}")
 
     def edit(self, path: str, start: int, end: int, content: str) -> str:
         """Replace lines start..end (inclusive) of an editable file."""
@@ -555,7 +555,7 @@ class Session:
     # -- submission -------------------------------------------------------------------------
     def start_submit(self, n: int) -> RunController:
         with self._lock:
-            self._check_open()
+            self._check_open(working=False)
             active = self.state.active_run()
             if active is not None:
                 raise self._active_run_refusal(active)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sessions.events import CANCELLED, ENDED, QUEUED, RUNNING, RunKey
 from sessions.ranges import apply_edit, content_lines
+from sessions.worktime import WorkLog
 from tasks.spec import LineRange
 
 
@@ -106,6 +107,7 @@ class SessionState:
     # Each file's text before the last entry that changed it: a workspace file still at
     # this text is one the engine had not yet written when it stopped (journal first).
     previous_texts: dict[str, str] = field(default_factory=dict)
+    work: WorkLog = field(default_factory=WorkLog)  # the working clock (sessions/worktime.py)
 
     # -- derived -----------------------------------------------------------
     @property
@@ -145,6 +147,7 @@ class SessionState:
 
     # -- applying journal entries ---------------------------------------------
     def apply(self, type_: str, data: dict[str, Any], time: str) -> None:
+        self.work.apply(type_, data)
         handler = getattr(self, "_on_" + type_, None)
         if handler is not None:  # unknown types (notes) change no state
             handler(data, time)

@@ -33,10 +33,12 @@ from sessions.folder import JOURNAL, SessionFolder
 from sessions.flags import Flag, snapshot_flags
 from sessions.journal import Entry, JournalCorrupt, journal_identity, read_journal
 from sessions.metrics import SettingMetrics
+from sessions.notes import NOTE
 from sessions.ranges import EditRefused, fixed_segments
 from sessions.runner import read_exit_file
 from sessions.state import FileState, ReplayMismatch, RunRecord, SessionState, sha256_text
 from tasks import Catalog, TaskSpecError, UnknownTask
+from sessions.worktime import WorkLog
 from tasks.spec import Setting, TaskSpec
 
 CHECKS = (
@@ -47,12 +49,14 @@ CHECKS = (
     ("editable lines", "only editable lines changed"),
     ("budget", "the test budget was never exceeded"),
     ("snapshots", "every test's snapshot is the file that was tested"),
+    ("working time", "the clock's entries hold together, no work while paused or past the time limit"),
     ("submission", "a tested snapshot was submitted and nothing changed after"),
     ("results", "each result is what the stored metrics file (or older log) implies"),
 )
 MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, AssertionError, OSError)
 # What may still be journaled once a submission started: its run, and remarks.
-AFTER_SUBMIT = {"setting_started", "setting_finished", "run_finished", "cancel_requested", "note", "flags"}
+AFTER_SUBMIT = {"setting_started", "setting_finished", "run_finished", "cancel_requested", "note", "flags",
+                NOTE, "clock_tick", "clock_stopped"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class _Checker:
             self.guarded("snapshots", self.check_snapshots)
             self.guarded("submission", self.check_submission)
             self.guarded("results", self.check_results)
+            self.guarded("working time", self.check_work_time)
             self.guarded("archive", self.check_manifest_claims)
             self.verdict.state = self.state
             self.verdict.flags = self.submitted_flags()
@@ -349,9 +354,19 @@ class _Checker:
             "submitted test": (session.get("submitted_test"), state.submitted_test),
             "final results": ((manifest.get("results") or {}).get("final"), final_results(state)),
         }
+        if "work_time" in manifest:  # archives exported before working time was kept have none
+            claims["working time"] = (manifest["work_time"], state.work.summary())
         for what, (said, journaled) in claims.items():
             if said != journaled:
                 self.fail("archive", f"the manifest's {what} ({said}) is not the journal's ({journaled})")
+
+    def check_work_time(self) -> None:
+        """The clock's entries in order, by journal line: no work while paused or out of time."""
+        log = WorkLog()
+        for entry in self.entries:
+            log.apply(entry.type, entry.data, entry.seq)
+        for problem in log.problems:
+            self.fail("working time", problem)
 
     def submitted_flags(self) -> list[Flag]:
         submission = self.state.submission
@@ -379,6 +394,8 @@ def verdict_lines(verdict: Verdict) -> list[str]:
     lines = [f"Verifying {verdict.path}"]
     lines += [f"  {'PASS' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in verdict.checks]
     lines += [f"Note: {note}" for note in verdict.notes]
+    if verdict.state is not None:
+        lines.append("; ".join(verdict.state.work.lines()))
     if verdict.flags:
         lines.append("Integrity flags in the submitted code (not failures; a re-score settles the result):")
         lines += [f"  {flag.describe()}" for flag in verdict.flags]

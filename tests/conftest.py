@@ -98,3 +98,22 @@ def isolated_results_store(tmp_path_factory, monkeypatch):
     """Boards read the re-scored results store: never the user's own one in a test."""
     monkeypatch.setenv("MLSBENCH_RESULTS", str(tmp_path_factory.mktemp("results")))
     monkeypatch.delenv("MLSBENCH_AGENTS", raising=False)
+
+
+@pytest.fixture
+def cli(tmp_path, capsys, monkeypatch):
+    """`cli(*args)` runs `mlsbench-tui` on the fake task's folder, sessions under tmp_path, one
+    slot and 3 epochs; returns (exit status, stdout, stderr). Test files may define their own."""
+    from tui.cli import main
+
+    monkeypatch.setenv("FAKE_EPOCHS", "3")
+    monkeypatch.setenv("MLSBENCH_SLOTS", "1")
+    base = ["--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(tmp_path / "sessions"),
+            "--data-root", str(tmp_path / "data")]
+
+    def run(*args):
+        code = main([*base, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from sessions.engine import Session
 from sessions.errors import Refused
+from sessions.worktime import WorkClock
 from tui import recovery
 from tui.collector import PERIOD, QuietCollector
 from tui.model import run_word
@@ -64,12 +65,13 @@ class MlsBenchApp(App):
         super().__init__()
         self.session = session
         self.clock = clock or time.time
+        self.work = WorkClock(session, self.clock)  # the working clock reads the app's clock
         self.animate = animate
         self._watch = watch
         self._own_process = own_process
         self._notes = list(notes or [])
         self._watcher: WorkspaceWatcher | None = None
-        self._closed = False
+        self._session_closed = False
         self.close_choice = "leave"  # what closing does to a run still going: leave | cancel
         self.last_key = 0.0  # monotonic time of the last key press (streaming yields to typing)
 
@@ -79,7 +81,7 @@ class MlsBenchApp(App):
         await super().on_event(event)
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.session, clock=self.clock, animate=self.animate, quiet_for=self.quiet_for)
+        return MainScreen(self.session, work=self.work, animate=self.animate, quiet_for=self.quiet_for)
 
     def quiet_for(self) -> float:
         """Seconds since the person last pressed a key."""
@@ -176,12 +178,16 @@ class MlsBenchApp(App):
 
     def close_session(self) -> None:
         """Close the session once (idempotent); called on quit and by run_app."""
-        if self._closed:
+        if self._session_closed:
             return
-        self._closed = True
+        self._session_closed = True
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
+        try:
+            self.work.stop()  # closing the app stops the clock
+        except Exception:
+            pass  # not recorded: the journal's last tick bounds what is lost
         try:
             self.session.close(cancel_running=self.close_choice == "cancel")
         except Refused:

@@ -24,12 +24,14 @@ from sessions.errors import Refused
 from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
 from sessions.leaderboard import board_json, board_lines, build_board, final_table_lines, ranked_with
+from sessions.notes import add_note
 from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
 from sessions.settings import current_settings, player_name
 from sessions.slots import cuda_available
 from sessions.state import ReplayMismatch
 from sessions.store import find_session, list_sessions, session_or_path
 from sessions.verify import verdict_lines, verify_archive
+from sessions.worktime import parse_limit, set_time_limit
 from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
 from tui.opening import open_for_task
@@ -57,9 +59,18 @@ def _common(parser: argparse.ArgumentParser, top: bool) -> None:
     parser.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
 
 
+def time_limit(text: str) -> float:
+    try:
+        return parse_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _new_session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", help="task id (see `mlsbench-tui list`)")
     parser.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
+    parser.add_argument("--time-limit", type=time_limit, metavar="DURATION",
+                        help="a new session's limit on working time, pauses not counted (e.g. 2h, 90m, 1h30m)")
     parser.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
     parser.add_argument("--name", help="your name on leaderboards and in exported sessions "
                                        "(env MLSBENCH_NAME; default: the login name)")
@@ -130,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--n", type=int, default=1)
         if name == "submit":
             p.add_argument("--n", type=int, required=True, help="which test to submit")
+    p = session.add_parser("note", help="add a note (markdown) to a session at the step it is at")
+    _common(p, top=False)
+    p.add_argument("text", metavar="TEXT", help="the note ('-' reads it from stdin)")
+    p.add_argument("--session", help="session id or prefix (default: the newest open one)")
+    p.add_argument("--task", help="with no --session: the newest open session of this task")
     p = session.add_parser("export", help="write a session as one archive that others can verify")
     _common(p, top=False)
     p.add_argument("id", metavar="ID", help="session id or prefix")
@@ -214,10 +230,13 @@ class Context:
 
     def new_session(self, notes: list[str] | None = None) -> Session:
         task = self.task(self.args.task)
-        return Session.create(
+        session = Session.create(
             task, sessions_dir=self.sessions_dir, profile=self.default_profile(task, notes),
             seed=self.args.seed, data_root=self.args.data_root, person=self.player(), **self.options(),
         )
+        if self.args.time_limit:
+            set_time_limit(session, self.args.time_limit)
+        return session
 
     def session_dir(self, session_id: str | None, task_id: str | None) -> Path:
         if session_id:
@@ -348,6 +367,7 @@ def status_dict(session: Session) -> dict[str, Any]:
                    "settings": {s.label: {"status": s.status, "exit_code": s.exit_code, "results": s.results}
                                 for s in r.settings.values()}} for r in st.tests],
         "final_results": session.final_results(),
+        "work_time": st.work.summary(), "paused": st.work.paused,
     }
 
 
@@ -358,6 +378,7 @@ def print_status(session: Session) -> None:
     print(f"workspace {session.workspace}")
     print(f"tests: {st.budget_left} of {st.budget_total} left"
           + (f"; submitted test #{st.submitted_test}" if st.closed else ""))
+    print("; ".join(st.work.lines()))
     for path, f in st.files.items():
         if f.ranges:
             print(f"editable: {path} lines {', '.join(str(r) for r in f.ranges)} (of {len(f.lines)})")
@@ -484,7 +505,14 @@ def cmd_session(ctx: Context) -> None:
         print(json.dumps(status_dict(session), indent=1)) if args.json else print_status(session)
         return
     content = read_content(args.content_file) if args.action == "edit" else ""
-    session = ctx.open_session(directory)
+    if args.action == "note":
+        content = read_content(Path("-")) if args.text == "-" else args.text
+    try:
+        session = ctx.open_session(directory)
+    except Refused as exc:
+        if args.action != "note":
+            raise
+        raise Refused(f"{exc}; in the app, ctrl+r writes a note") from None  # open in the app, say
     try:
         if session.resume_warning:
             print(f"warning: {session.resume_warning}", file=sys.stderr)
@@ -492,6 +520,9 @@ def cmd_session(ctx: Context) -> None:
             _say(args, session.edit(args.file, args.start, args.end, content), session)
         elif args.action == "undo":
             _say(args, session.undo(args.n), session)
+        elif args.action == "note":
+            note = add_note(session, content)
+            _say(args, f"note recorded {note.step} (journal line {note.seq + 1})", session)
         elif args.action == "sync":
             _say(args, "\n".join(session.sync_from_disk()) or "nothing to record: the workspace matches the journal", session)
         elif args.action == "test":
@@ -593,6 +624,10 @@ def main(argv: list[str] | None = None) -> int:
             cmd_sessions(ctx)
         elif args.command == "leaderboard":
             cmd_leaderboard(ctx)
+        elif args.command == "rescore" and args.archive:
+            from tui.rescore_cli import cmd_rescore_archive
+
+            cmd_rescore_archive(ctx)
         elif args.command == "rescore":
             cmd_rescore(ctx, ctx.default_profile(ctx.task(args.task)))
         elif args.command == "replay":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -322,20 +321,3 @@ def submit_confirmation(session: Session, n: int) -> str:
 def run_word(key: RunKey) -> str:
     """"Test #n" or "The submission of test #n", to start a sentence."""
     return f"Test #{key.n}" if key.phase == "test" else f"The submission of test #{key.n}"
-
-
-def session_seconds(state: SessionState, now: float) -> float:
-    """Seconds the session has been worked on: since it was created, up to `now`, or up to
-    its submission (the clock stops there)."""
-    created = state.meta.get("created_at")
-    try:
-        started = datetime.fromisoformat(created).timestamp() if created else now
-    except ValueError:
-        started = now
-    end = now
-    if state.submission is not None:
-        try:
-            end = datetime.fromisoformat(state.submission.started_at).timestamp()
-        except (TypeError, ValueError):
-            pass
-    return end - started

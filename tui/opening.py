@@ -52,6 +52,9 @@ def open_for_task(ctx, notes: list[str]) -> Session:
         summary = opening.resume
         notes.append(f"Resumed session {summary.id} ({summary.status}, profile {summary.profile}, "
                      f"seed {summary.seed}). `--new` starts a fresh one.")
+        if getattr(args, "time_limit", None):
+            notes.append("--time-limit applies to a new session only; this one keeps the limit it was "
+                         "created with (`--new --time-limit ...` starts one with yours).")
         return ctx.open_session(summary.dir)
     session = ctx.new_session(notes)
     notes.append(f"Started a new session {session.id} (profile {session.profile}, seed {session.seed}): {opening.why}.")

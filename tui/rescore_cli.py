@@ -27,6 +27,7 @@ from sessions.rescore_candidates import (
     baseline_candidates,
     session_candidate,
 )
+from sessions.rescore_archive import archive_target, comparison_lines
 from sessions.rescore_reference import write_reference
 from sessions.rescore_store import ResultsStore, default_results_dir
 from sessions.store import find_session
@@ -36,7 +37,10 @@ from tasks.spec import PROFILES, TaskSpec
 def add_rescore_parser(sub, common) -> None:
     p = sub.add_parser("rescore", help="re-score baselines, agents and sessions on every setting, hidden included")
     common(p, top=False)
-    p.add_argument("--task", required=True)
+    p.add_argument("archive", nargs="?", type=Path, metavar="FILE",
+                   help="an exported session (`session export`): verified, then its submission re-scored here "
+                        "on its profile and seed, and both numbers shown")
+    p.add_argument("--task", help="the task (not with FILE: the archive names it)")
     p.add_argument("--profile", choices=PROFILES, help="paper | quick | demo (default: paper with a GPU, else demo)")
     p.add_argument("--seed", type=int, help="training seed (default: the task's, 42)")
     p.add_argument("--baselines", action="store_true", help="the scaffold default and every shipped baseline")
@@ -90,7 +94,26 @@ def cmd_rescore(ctx, profile: str) -> None:
     printer = ProgressPrinter(out, len(candidates))
     rescorer = Rescorer(task, ResultsStore(results_dir), profile=profile, seed=args.seed, data_root=args.data_root,
                         listener=printer, **ctx.options())
+    outcomes, refused = run_candidates(rescorer, candidates, printer, out)
+    if args.write_reference:
+        unique = list({o.result.region_hash: rescorer.store.lookup(o.result.dir) for o in outcomes}.values())
+        path = write_reference(task, profile, rescorer.seed, unique, reference_command(args, profile, rescorer.seed))
+        print(f"wrote {path}", file=out)
+    board = build_board(task, ctx.sessions_dir, profile, results_dir=results_dir, catalog=ctx.catalog)
+    if args.json:
+        print(json.dumps({"outcomes": [outcome_json(o) for o in outcomes], "refused": refused,
+                          "board": board_json(board)}, indent=1))
+    else:
+        print()
+        print("\n".join(board_lines(board)))
+    if refused:
+        raise Refused(f"{len(refused)} of {len(candidates)} candidate(s) were not re-scored:\n" + "\n".join(refused))
 
+
+def run_candidates(rescorer: Rescorer, candidates: list[Candidate], printer: ProgressPrinter,
+                   out: TextIO) -> tuple[list[Outcome], list[str]]:
+    """Re-score each candidate in turn (Ctrl-C cancels the one that runs); the outcomes, and
+    why each refused one was not re-scored."""
     def interrupt(signum, frame):
         print("\ncancelling the candidate that runs (its finished settings are kept) ...", file=out)
         rescorer.cancel()
@@ -113,19 +136,35 @@ def cmd_rescore(ctx, profile: str) -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
         printer.close()
-    if args.write_reference:
-        unique = list({o.result.region_hash: rescorer.store.lookup(o.result.dir) for o in outcomes}.values())
-        path = write_reference(task, profile, rescorer.seed, unique, reference_command(args, profile, rescorer.seed))
-        print(f"wrote {path}", file=out)
-    board = build_board(task, ctx.sessions_dir, profile, results_dir=results_dir, catalog=ctx.catalog)
+    return outcomes, refused
+
+
+def cmd_rescore_archive(ctx) -> None:
+    """`rescore FILE`: verify the archive, re-run its submission here, show both numbers."""
+    args = ctx.args
+    if args.task or args.baselines or args.baseline or args.agents or args.session or args.write_reference:
+        raise CandidateChoiceError("rescore FILE re-scores that archive alone, on the task it names; "
+                                   "re-score baselines, agents or sessions in a separate `rescore --task ...`")
+    out = sys.stderr if args.json else sys.stdout
+    target = archive_target(args.archive, ctx.catalog)
+    profile = args.profile or target.profile
+    seed = target.seed if args.seed is None else args.seed
+    printer = ProgressPrinter(out, 1)
+    rescorer = Rescorer(target.task, ResultsStore(args.results_dir or default_results_dir(ctx.sessions_dir)),
+                        profile=profile, seed=seed, data_root=args.data_root, listener=printer, **ctx.options())
+    outcomes, refused = run_candidates(rescorer, [target.candidate], printer, out)
+    if refused:
+        raise Refused(f"{args.archive} was verified but not re-scored: {refused[0]}")
+    here = outcomes[0].result
     if args.json:
-        print(json.dumps({"outcomes": [outcome_json(o) for o in outcomes], "refused": refused,
-                          "board": board_json(board)}, indent=1))
+        print(json.dumps({"archive": str(args.archive), "entry": target.candidate.name.entry,
+                          "detail": target.candidate.name.detail, "profile": profile, "seed": seed,
+                          "archive_profile": target.profile, "archive_seed": target.seed,
+                          "archive_results": target.results, "results": here.results, "status": here.status,
+                          "cached": outcomes[0].cached}, indent=1))
     else:
         print()
-        print("\n".join(board_lines(board)))
-    if refused:
-        raise Refused(f"{len(refused)} of {len(candidates)} candidate(s) were not re-scored:\n" + "\n".join(refused))
+        print("\n".join(comparison_lines(target, here.results, profile, seed)))
 
 
 def reference_command(args, profile: str, seed: int) -> str:

@@ -3,6 +3,7 @@
 - a session directory (holding journal.jsonl), or a journal.jsonl file
 - an MLS-Bench agent conversation exported as JSON
 - the plain-text transcript form of such a conversation
+- a session archive written by `session export` (.tar.gz)
 
 Contents are never trusted to be well formed: whatever can be read becomes
 steps, and `skipped` says what was left out and why. Only a path that is
@@ -18,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sessions.archive import ARCHIVE_SUFFIXES, open_archive
 from sessions.errors import Refused
 from sessions.folder import JOURNAL
 from sessions.replay.agent import AgentReplayBuilder
@@ -43,15 +45,17 @@ class NotAConversation(ReplayError):
 class ImportResult:
     replay: Replay
     skipped: list[str] = field(default_factory=list)  # human-readable: what was left out and why
-    format: str = ""  # session | agent-json | agent-text
+    format: str = ""  # session | archive | agent-json | agent-text
 
 
 def detect_format(path: Path) -> str:
-    """session | agent-json | agent-text, from the path and the start of the file."""
+    """session | archive | agent-json | agent-text, from the path and the start of the file."""
     if path.is_dir():
         if (path / JOURNAL).is_file():
             return "session"
         raise ReplayError(f"{path} is a folder without a {JOURNAL}: not a session directory")
+    if path.name.endswith(ARCHIVE_SUFFIXES):
+        return "archive"
     head = _head(path)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if path.name == JOURNAL or _looks_like_journal(stripped):
@@ -113,6 +117,8 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
     if not path.exists():
         raise ReplayError(f"{path}: no such file or folder")
     fmt = detect_format(path)
+    if fmt == "archive":
+        return _load_archive(path)
     if fmt == "session":
         replay = import_session(path)
         return ImportResult(replay, replay.skipped, fmt)
@@ -138,6 +144,16 @@ def load_replay(path: Path, catalog=None, *, reapply: bool = True) -> ImportResu
         why = why or reason
     replay = AgentReplayBuilder(conv, task, why, reapply=reapply).build()
     return ImportResult(replay, replay.skipped, fmt)
+
+
+def _load_archive(path: Path) -> ImportResult:
+    """An exported session (`session export`): replayed from its journal and logs, unverified
+    (`mlsbench-tui verify` checks it)."""
+    with open_archive(path) as archive:
+        replay = import_session(archive.root)
+    replay.path = str(path)
+    replay.notes.append(f"from the archive {path.name}; `mlsbench-tui verify {path}` checks it")
+    return ImportResult(replay, replay.skipped, "archive")
 
 
 def _read_conversation(fmt: str, blob: bytes, path: str) -> Conversation:

@@ -31,6 +31,7 @@ from sessions.replay.model import (
 from sessions.replay.results import parse_run_output
 from sessions.state import ReplayMismatch, SessionState, sha256_text
 from sessions.tail import read_log_tail
+from sessions.worktime import duration_text
 
 LOG_TAIL_BYTES = 32 * 1024
 LOG_TAIL_LINES = 200
@@ -248,6 +249,27 @@ class _Builder:
 
     def _on_note(self, entry: Entry) -> None:
         self.replay.add(TextStep(time=entry.time, source_step=entry.seq, role="note", text=str(entry.data.get("text", ""))))
+
+    def _on_person_note(self, entry: Entry) -> None:
+        """The person's note: their thinking, shown as an agent's is."""
+        step = entry.data.get("step")
+        self.replay.add(TextStep(time=entry.time, source_step=entry.seq, role="thinking",
+                                 title=f"note, {step}" if step else "note", text=str(entry.data.get("text", ""))))
+
+    def _on_time_limit(self, entry: Entry) -> None:
+        self.state.apply(entry.type, entry.data, entry.time)
+        self.replay.meta["time_limit_s"] = self.state.work.limit
+
+    def _clock(self, entry: Entry) -> None:
+        """The working clock: folded in; a pause and a resume are steps, with the working time."""
+        self.state.apply(entry.type, entry.data, entry.time)
+        self.replay.meta["work_time_s"] = self.state.work.seconds()
+        if entry.type in ("clock_paused", "clock_resumed"):
+            what = "paused" if entry.type == "clock_paused" else "resumed"
+            self.replay.add(TextStep(time=entry.time, source_step=entry.seq, role="note", title="working clock",
+                                     text=f"{what} after {duration_text(self.state.work.seconds())} of work"))
+
+    _on_clock_started = _on_clock_tick = _on_clock_paused = _on_clock_resumed = _on_clock_stopped = _clock
 
     def _on_flags(self, entry: Entry) -> None:
         """Integrity flags journaled at a save or a submit, shown as a note (a clean submit says nothing)."""

@@ -4,26 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.conftest import FIXTURE_TASKS
 from tests.rescore.conftest import conversation
-from tui.cli import main
-
-
-@pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("FAKE_EPOCHS", "3")
-    monkeypatch.setenv("MLSBENCH_SLOTS", "1")
-    base = ["--tasks-dir", str(FIXTURE_TASKS), "--sessions-dir", str(tmp_path / "sessions"),
-            "--data-root", str(tmp_path / "data")]
-
-    def run(*args):
-        code = main([*base, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_rescore_prints_plain_progress_lines_when_piped_and_hits_the_cache_the_second_time(cli):

@@ -33,6 +33,7 @@ def test_import_builds_a_row_per_verified_archive_and_rejects_the_tampered(submi
     assert (row.entry, row.kind) == ("person:ada", "person")
     assert row.values == {"test_acc_alpha": 80.0, "test_acc_beta": 81.0, "test_acc_gamma": 82.0}
     assert "submitted test #2" in row.detail and "seed 42" in row.detail and "1 integrity flag(s)" in row.detail
+    assert "worked 0:10:00" in row.detail  # 600 s of the session clock, its pause not counted
     [(path, reason)] = imported.rejected
     assert path.name == "eve.mlsbench.tar.gz" and "snapshots: test #2's" in reason
     assert [p.name for p, _ in imported.skipped] == ["ada-again.tgz"]

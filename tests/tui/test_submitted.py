@@ -53,8 +53,9 @@ async def test_after_submit_nothing_edits_the_footer_shrinks_and_the_clock_stops
         assert not any(n.startswith("Saved") or n.startswith("Undo") for n in notifications(app))
         assert session.state.edits == 0
 
-        # The clock stopped at the submission.
-        await wait_for(pilot, lambda: static_text(app, "#elapsed") != "0:12:34", what="the header's clock")
+        # The working clock stopped at the submission (journaled), and reads the same an hour later.
+        await wait_for(pilot, lambda: not session.state.work.running, what="the working clock to stop")
+        assert [e.data.get("why") for e in session.journal.entries if e.type == "clock_stopped"] == ["submitted"]
         stopped = static_text(app, "#elapsed")
         now[0] += 3600
         app.main.refresh_header()

@@ -25,6 +25,8 @@ HELP = """\
 | **F7** | next tab of the log panel (settings, History) |
 | **F12** | show or hide the ghosts: the best baseline's and each agent's re-scored curves on your profile, under yours, with their final values in the metrics table (the footer offers it where there are ghosts) |
 | **ctrl+n** / **ctrl+p** | focus the next / previous pane (task, editor, logs); the focused pane is marked in the accent colour |
+| **F10** (or **p** outside the editor) | pause or resume the working clock: while paused nothing can be edited or tested (a running test keeps running); pauses are journaled and not counted as working time |
+| **ctrl+r** (or **n** outside the editor) | write a note (markdown) at the step the session is at; notes are journaled, exported, shown in History and in replays |
 | **F1** | this help · **ctrl+q** quit |
 
 ## In the editor
@@ -52,6 +54,9 @@ Outside the editor, **tab** / **shift+tab** move the focus between widgets, and
 - A test runs every visible setting on a snapshot of your code and spends one
   unit of the budget, also when it fails or is cancelled. Nothing is spent
   when the preflight check refuses to start it.
+- The working clock runs while the app is open and not paused (the header
+  shows it; closing the app stops it). With a time limit (`--time-limit 2h`
+  when the session is created) only a submission is possible once it is used up.
 - Submit picks one finished test as your answer; its code also runs on the
   hidden settings, and the session closes with its final table.
 """

@@ -17,23 +17,25 @@ from textual.widgets import Footer, TextArea
 from sessions.engine import Session
 from sessions.errors import Refused
 from sessions.events import RunKey
+from sessions.notes import add_note, current_step
+from sessions.worktime import TICK_SECONDS, WorkClock, clock_text
 from tui.model import (
     activity_text,
     budget_text,
-    elapsed_text,
     profile_note,
     run_end_notice,
     run_word,
-    session_seconds,
     submit_confirmation,
     test_confirmation,
 )
 from tui.notices import show_refusal
 from tui.screens.dialogs import ConfirmDialog, SubmitDialog
+from tui.screens.note import NoteDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
 from tui.widgets.editor import GuardedEditor
 from tui.widgets.files import DiskChanged, FilesPane
 from tui.widgets.header import SessionHeader
+from tui.widgets.history import HistoryPanel
 from tui.widgets.run_tabs import RunTabs
 from tui.widgets.target_banner import TargetBanner
 from tui.widgets.task_pane import TaskPane, TaskSummary
@@ -68,15 +70,20 @@ class MainScreen(Screen):
         Binding("f12", "toggle_ghosts", "Ghosts", priority=True),
         Binding("ctrl+n", "focus_pane(1)", "Pane", tooltip="Focus the next pane", priority=True),
         Binding("ctrl+p", "focus_pane(-1)", "Previous pane", priority=True, show=False),
+        # The letters work outside the editor (and p in a paused, read-only one); F10 and ctrl+r everywhere.
+        Binding("f10", "pause_work", "Pause", priority=True, show=False),
+        Binding("p", "pause_work", "Pause", show=False),
+        Binding("ctrl+r", "note", "Note", priority=True, show=False),
+        Binding("n", "note", "Note", show=False),
     ]
 
-    def __init__(self, session: Session, *, clock: Callable[[], float], animate: bool,
-                 quiet_for: Callable[[], float]) -> None:
-        """clock: seconds since the epoch; animate: spinners and a blinking cursor;
-        quiet_for: seconds since the person last pressed a key."""
+    def __init__(self, session: Session, *, work: WorkClock, animate: bool, quiet_for: Callable[[], float]) -> None:
+        """work: the working clock (it reads the app's clock); animate: spinners and a blinking
+        cursor; quiet_for: seconds since the person last pressed a key."""
         super().__init__(id="main")
-        self.session = session
-        self.clock, self.motion, self.quiet_for = clock, animate, quiet_for
+        self.session, self.work = session, work
+        self._time_up = False
+        self.motion, self.quiet_for = animate, quiet_for
         self.preflight: str | None = None  # what the preflight is for, while it runs
         self.cancelling = False
         self._behind_key_pending = False
@@ -110,6 +117,9 @@ class MainScreen(Screen):
         self._fit_task_pane()
         self.refresh_header()
         self.set_interval(HEADER_INTERVAL, self.tick_header)
+        self._journal_clock(self.work.start)
+        self._lock_editors()
+        self.set_interval(TICK_SECONDS, self.tick_work)
         editor = self.active_editor()
         if editor is not None:
             editor.focus()
@@ -148,6 +158,12 @@ class MainScreen(Screen):
 
     # -- the header -----------------------------------------------------------------------------
     def tick_header(self) -> None:
+        state = self.session.state
+        if not self._time_up and state.submission is None and not state.work.paused and state.work.refusal():
+            self._time_up = True
+            self._lock_editors()
+            self.notify("The time limit is used up: edits and tests are closed; submit one of your tests (F9).",
+                        title="Time is up", severity="warning", timeout=15)
         if not self.runs.typing():  # like the stream, the clock waits while the person types
             self.refresh_header()
 
@@ -157,7 +173,7 @@ class MainScreen(Screen):
         header = self.query_one(SessionHeader)
         header.set_title(self._title())
         header.set_budget(*budget_text(session.state))
-        header.set_elapsed(elapsed_text(session_seconds(session.state, self.clock())))
+        header.set_work_clock(*clock_text(session.state.work))
         comparable = task.profiles[session.profile].comparable
         header.set_facts(f"{profile_note(task, session.profile)} · seed {session.seed} · session {session.id}", comparable)
         header.set_activity(*self._activity())
@@ -178,9 +194,9 @@ class MainScreen(Screen):
 
     def refresh_state(self) -> None:
         self.query_one("#history").refresh_tests()
-        submitted = self.session.state.submission is not None
-        if any(e.read_only != submitted for e in self.editors()):
-            self.files.set_read_only(submitted)
+        if self.session.state.read_only:  # the clock stops at the submission
+            self.tick_work()
+        self._lock_editors()
         self.refresh_bindings()
         self.refresh_header()
 
@@ -248,6 +264,10 @@ class MainScreen(Screen):
         self.runs.drain(behind_key=True)
 
     def action_external_editor(self) -> None:
+        why = self.session.state.submission is None and self.session.state.work.refusal()
+        if why:  # what the other editor saved would be refused on return
+            show_refusal(self.app, "$EDITOR not opened", why)
+            return
         self.files.edit_externally()
 
     @on(DiskChanged)
@@ -261,7 +281,7 @@ class MainScreen(Screen):
         if self.preflight:
             self.notify(f"The preflight for {self.preflight} is still running.", timeout=3)
             return
-        if state.closed or state.active_run() is not None or state.budget_left <= 0:
+        if state.closed or state.active_run() is not None or state.budget_left <= 0 or state.work.refusal():
             self._start_test()  # the engine says why not, in its words
             return
         n = len(state.tests) + 1
@@ -275,6 +295,7 @@ class MainScreen(Screen):
             ConfirmDialog(f"Run test #{n}?", test_confirmation(session, dirty), confirm=f"Run test #{n}"), confirmed)
 
     def _start_test(self) -> None:
+        self.tick_work()  # the test's working time is the clock's reading now
         self.preflight = f"test #{len(self.session.state.tests) + 1}"
         self.runs.show_preflight(self.preflight, [s.label for s in self.session.settings(hidden=False)])
         self.refresh_header()
@@ -357,6 +378,7 @@ class MainScreen(Screen):
         self.app.push_screen(SubmitDialog(session), chosen)
 
     def _start_submit(self, n: int) -> None:
+        self.tick_work()  # the clock's reading as the submission starts
         hidden = self.session.settings(hidden=True)
         self.preflight = f"submission of test #{n}"
         self.runs.show_preflight(f"the {self.preflight}", [s.label for s in hidden])
@@ -367,6 +389,50 @@ class MainScreen(Screen):
 
     def action_final_results(self) -> None:
         self.app.push_screen(FinalResultsScreen(self.session))
+
+    # -- the working clock and notes ------------------------------------------------------------------
+    def _journal_clock(self, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except Refused as exc:  # the disk is full, say: the clock goes on in memory
+            show_refusal(self.app, "The working clock was not recorded", str(exc))
+        self.refresh_header()
+
+    def tick_work(self) -> None:
+        self._journal_clock(self.work.tick)
+
+    def _lock_editors(self) -> None:
+        """Editors are read-only after a submission, and while paused or out of time (saying why)."""
+        state = self.session.state
+        because = None if state.submission is not None else state.work.refusal()
+        locked = state.submission is not None or because is not None
+        if any(e.read_only != locked or e.locked_because != because for e in self.editors()):
+            self.files.set_read_only(locked, because)
+
+    def action_pause_work(self) -> None:
+        """F10 (or p outside the editor): pause the working clock, or resume it."""
+        state = self.session.state
+        if state.read_only:
+            self.notify("The working clock stopped at the submission: there is nothing to pause.", timeout=4)
+            return
+        if state.work.paused:
+            self._journal_clock(self.work.resume)
+            self.notify("Resumed: the working clock runs again.", title="Working clock", timeout=4)
+        else:
+            self._journal_clock(self.work.pause)
+            self.notify("Paused: the working clock is stopped. Edits and new tests wait until you resume "
+                        "(F10, or p); a test that runs keeps running.", title="Working clock", timeout=8)
+        self._lock_editors()
+
+    def action_note(self) -> None:
+        """ctrl+r (or n outside the editor): write a note at the step the session is at."""
+        def save(text: str) -> str:
+            note = add_note(self.session, text)
+            self.query_one("#history", HistoryPanel).refresh_notes()
+            return f"Note recorded {note.step} (journaled)."
+
+        self.app.push_screen(NoteDialog(current_step(self.session.state), save),
+                             lambda message: self.notify(message, title="Note", timeout=4) if message else None)
 
     # -- screens and layout --------------------------------------------------------------------------
     def action_leaderboard(self) -> None:

@@ -94,6 +94,7 @@ class FinalResultsScreen(ResultsScreen):
                      f"You are ranked among the rows of profile {session.profile} only, by mean rank over the "
                      "metrics (1 = best).", classes="note")
         yield Static(profile_note(self.board), classes="note" + ("" if self.board.comparable else " warning"))
+        yield Static(" · ".join(session.state.work.lines()), id="work-time", classes="note")
         yield DataTable(id="final-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="fit-note", classes="note")
         with VerticalScroll(classes="feedback"):

@@ -107,6 +107,7 @@ class GuardedEditor(TextArea):
         id: str | None = None,
     ) -> None:
         self.path = path
+        self.locked_because: str | None = None  # read-only for a while (paused, out of time): said on a key
         self.tracker = RangeTracker(fixed_from, ranges)
         self.saved_text = text
         self._lexer = lexer_for(path)
@@ -331,6 +332,9 @@ class GuardedEditor(TextArea):
             event.prevent_default()
             self._restart_blink()
             self._newline()
+        elif self.read_only and self.locked_because and event.is_printable:
+            if event.key not in self.screen.active_bindings:  # a key the screen binds (p resumes) is no edit
+                self._refuse(self.locked_because)
 
     def action_find(self) -> None:
         self.app.push_screen(FindBar(self, "find"))

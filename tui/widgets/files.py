@@ -90,10 +90,12 @@ class FilesPane(Vertical):
         """path -> text of every editor whose text the session does not have."""
         return {e.path: e.text for e in self.editors() if e.dirty}
 
-    def set_read_only(self, read_only: bool) -> None:
-        """Read-only once a test is submitted: the session takes no more edits."""
+    def set_read_only(self, read_only: bool, because: str | None = None) -> None:
+        """Read-only once a test is submitted: the session takes no more edits; or for a
+        while (`because`: paused, out of time), which a key in the editor then says."""
         for editor in self.editors():
             editor.read_only = read_only
+            editor.locked_because = because if read_only else None
             self.label_file(editor)
         self.screen.refresh_bindings()
 

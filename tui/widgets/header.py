@@ -21,6 +21,9 @@ class SessionHeader(Widget):
     SessionHeader #budget.last { color: $text; background: $warning-muted; }
     SessionHeader #budget.spent { color: $text; background: $error; text-style: bold; }
     SessionHeader #budget.closed { color: $text; background: $success-muted; }
+    SessionHeader #elapsed.low { color: $text-warning; }
+    SessionHeader #elapsed.paused { color: $text; background: $warning-muted; text-style: bold; }
+    SessionHeader #elapsed.up { color: $text; background: $error; text-style: bold; }
     SessionHeader #facts { width: 1fr; padding: 0 1; color: $text-muted; }
     SessionHeader #facts.not-comparable { color: $text-warning; }
     SessionHeader #activity { width: 1fr; padding: 0 1; text-align: right; }
@@ -63,6 +66,10 @@ class SessionHeader(Widget):
 
     def set_elapsed(self, text: str) -> None:
         self._set("#elapsed", text)
+
+    def set_work_clock(self, text: str, level: str) -> None:
+        """The working clock in the #elapsed segment; level: "" | low | paused | up."""
+        self._set("#elapsed", text, level)
 
     def set_budget(self, text: str, level: str) -> None:
         self._set("#budget", text, level)

@@ -28,6 +28,16 @@ def diff_text(lines: list[str]) -> Text:
     return out
 
 
+def notes_text(notes: list) -> Text:
+    """The person's notes (sessions.notes.Note), each under the step it was written at."""
+    out = Text("\nNotes", style="bold")
+    out.append(" · ctrl+r writes one at the step the session is at\n", style="dim")
+    for note in notes:
+        out.append(f"\n{note.step} · {note.time[:16].replace('T', ' ')}\n", style="italic cyan")
+        out.append(note.text + "\n")
+    return out
+
+
 class HistoryPanel(Horizontal):
     DEFAULT_CSS = """
     HistoryPanel { height: 1fr; }
@@ -44,9 +54,17 @@ class HistoryPanel(Horizontal):
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="diff-scroll"):
             yield Static("No test yet: each test's changes to the editable lines appear here.", id="diff")
+            yield Static(id="notes")
 
     def on_mount(self) -> None:
         self.refresh_tests()
+        self.refresh_notes()
+
+    def refresh_notes(self) -> None:
+        """The person's notes, in the order they were written."""
+        from sessions.notes import session_notes
+
+        self.query_one("#notes", Static).update(notes_text(session_notes(self.session.journal.entries)))
 
     def refresh_tests(self) -> None:
         session = self.session
