@@ -48,6 +48,13 @@ def test_the_choice_is_told_in_the_app_not_printed_before_it(opened):
                      f"session {first} stays as it was (--resume opens it)."]
 
 
+def test_a_time_limit_given_on_resume_is_said_to_be_for_new_sessions(opened):
+    _, _, _, (first, _) = opened("--task", "fake-task", "--profile", "demo")
+    code, out, err, (again, notes) = opened("--task", "fake-task", "--profile", "demo", "--time-limit", "1h")
+    assert code == 0 and again == first
+    assert any(n.startswith("--time-limit applies to a new session only") for n in notes)
+
+
 @pytest.mark.slow  # a whole session: a test and a submit
 def test_a_submitted_last_session_is_why_a_new_one_starts(opened):
     _, _, _, (first, _) = opened("--task", "fake-task", "--profile", "demo")
