@@ -19,7 +19,7 @@ from textual.strip import Strip
 
 from sessions.tail import LineIndex
 
-INDEX_BUDGET = 4 << 20  # bytes indexed per poll: a few tens of milliseconds at most, the rest next poll
+INDEX_BUDGET = 1 << 20  # bytes indexed per poll (a few milliseconds; the rest next poll): keys stay quick
 CACHE_LINES = 512  # lines kept decoded around the screen
 
 
@@ -78,14 +78,15 @@ class FileLog(ScrollView, can_focus=True):
             self._follow = False
         if self.scroll_y >= self.max_scroll_y:
             self._follow = True
-        before = len(self.index)
+        before, fitted = len(self.index), self.virtual_size.height <= self.size.height
         if not self.index.update(INDEX_BUDGET):
             return False
         self._cache.pop(before - 1, None)  # the last line may have been a part line
         self._resize()
         if self._follow:
             self._to_end()
-            self.call_after_refresh(self._to_end)  # again once the new size is laid out (scrollbars)
+            if fitted:  # a scrollbar may appear: the end moves once the new size is laid out
+                self.call_after_refresh(self._to_end)
         return True
 
     def _to_end(self) -> None:
