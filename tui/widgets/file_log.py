@@ -12,8 +12,9 @@ from bisect import bisect_right
 from pathlib import Path
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -39,6 +40,7 @@ class FileLog(ScrollView, can_focus=True):
         self._rows = [0]  # wrapped: the first screen row of each line, and the total last
         self._wrap_width = 0
         self._cache: dict[int, str] = {}
+        self._repaint_style: Style | None = None
         self._follow = True  # keep the end in view as the file grows (until the person scrolls up)
         self._followed_y = 0  # where following last put the view
 
@@ -160,9 +162,18 @@ class FileLog(ScrollView, can_focus=True):
             self._cache[i] = text.expandtabs()
         return self._cache.get(line, "")
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the widget's style is worked out once per repaint, not once per line: it walks
+        # the DOM, which costs as much as drawing the line itself
+        self._repaint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._repaint_style = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        row, width, style = scroll_y + y, self.size.width, self.rich_style
+        row, width, style = scroll_y + y, self.size.width, self._repaint_style or self.rich_style
         line = self._line_at(row)
         if line >= self.line_count:
             return Strip.blank(width, style)
