@@ -127,6 +127,7 @@ class LineIndex:
         self.starts = array("q", [0])  # starts[i]: offset of line i; the last entry ends the indexed part
         self.widest = 0  # the longest line indexed, in bytes (a view's width)
         self.size = 0  # the file's size at the last update
+        self.partial = 0  # bytes of a last line still being written, once the index reached the end
 
     @property
     def indexed(self) -> int:
@@ -134,7 +135,7 @@ class LineIndex:
         return len(self.starts) - 1
 
     def __len__(self) -> int:
-        return self.indexed + (self.size > self.starts[-1])
+        return self.indexed + (self.partial > 0)
 
     def update(self, budget: int = CHUNK) -> bool:
         """Index what the file gained; whether anything changed."""
@@ -151,9 +152,11 @@ class LineIndex:
         grew = size != self.size
         self.size = size
         cut = blob.rfind(b"\n") + 1
+        self.partial = len(blob) - cut if end + len(blob) >= size else 0  # only once the rest is one line
         if not cut and len(blob) >= budget:  # a line longer than the budget: indexed in pieces
             self.starts.append(end + len(blob))
             self.widest = max(self.widest, len(blob))
+            self.partial = 0
             return True
         if not cut:
             return grew
@@ -162,11 +165,8 @@ class LineIndex:
         self.widest = max(self.widest, max(lengths))
         return True
 
-    def caught_up(self) -> bool:
-        return self.size - self.starts[-1] < CHUNK
-
     def _end(self, line: int) -> int:
-        return self.starts[line + 1] if line < self.indexed else self.size
+        return self.starts[line + 1] if line < self.indexed else self.starts[-1] + self.partial
 
     def length(self, line: int) -> int:
         """Bytes in a line (its newline included, where it has one)."""
@@ -184,7 +184,7 @@ class LineIndex:
                 blob = fh.read(self._end(last - 1) - start)
         except OSError:
             return []
-        return [decode_line(blob[self.starts[i] - start : self._end(i) - start].split(b"\n", 1)[0])
+        return [decode_line(blob[self.starts[i] - start : self._end(i) - start].rstrip(b"\n"))
                 for i in range(first, last)]
 
 

@@ -20,7 +20,8 @@ from textual.strip import Strip
 
 from sessions.tail import LineIndex
 
-INDEX_BUDGET = 1 << 20  # bytes indexed per poll (a few milliseconds; the rest next poll): keys stay quick
+INDEX_BUDGET = 1 << 20  # bytes indexed per poll (a few milliseconds; the rest next poll)
+TYPING_BUDGET = 1 << 18  # while the person types: a millisecond or two, so keys stay quick
 CACHE_LINES = 512  # lines kept decoded around the screen
 
 
@@ -71,7 +72,7 @@ class FileLog(ScrollView, can_focus=True):
         """Every line (read from the file: meant for small logs and tests)."""
         return self.index.lines(0, len(self.index)) if self.index is not None else list(self.message)
 
-    def poll(self) -> bool:
+    def poll(self, budget: int = INDEX_BUDGET) -> bool:
         """Index what the file gained; the view follows the end unless the person scrolled up
         from it (back at the end, it follows again). Whether the file grew."""
         if self.index is None:
@@ -81,7 +82,7 @@ class FileLog(ScrollView, can_focus=True):
         if self.scroll_y >= self.max_scroll_y:
             self._follow = True
         before, fitted = len(self.index), self.virtual_size.height <= self.size.height
-        if not self.index.update(INDEX_BUDGET):
+        if not self.index.update(budget):
             return False
         self._cache.pop(before - 1, None)  # the last line may have been a part line
         self._resize()

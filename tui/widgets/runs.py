@@ -30,7 +30,7 @@ from tui.model import (
     x_key,
 )
 from tui.widgets.chart import Chart, ChartPlot, PlotLine
-from tui.widgets.file_log import FileLog
+from tui.widgets.file_log import INDEX_BUDGET, TYPING_BUDGET, FileLog
 
 TABLE_ROWS = 12  # latest metrics rows kept for the table (the plot has them all)
 PLOT_INTERVAL = 1.0  # seconds between plot redraws while data arrives
@@ -262,7 +262,7 @@ class SettingPanel(Vertical):
             self._draw_table()
             if streaming:
                 return  # the log waits for the next tick
-        self.log_view.poll()
+        self.log_view.poll(TYPING_BUDGET if typing else INDEX_BUDGET)  # typing: the index catches up later
         if self._progress_dirty and (not streaming or now - self._last_progress >= PROGRESS_INTERVAL):
             self._last_progress = now
             self._draw_progress()
