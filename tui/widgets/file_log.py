@@ -21,7 +21,7 @@ from textual.strip import Strip
 from sessions.tail import LineIndex
 
 INDEX_BUDGET = 1 << 20  # bytes indexed per poll (a few milliseconds; the rest next poll)
-TYPING_BUDGET = 1 << 16  # while the person types: well under a millisecond, so keys stay quick (it catches up after)
+TYPING_BUDGET = 1 << 18  # while the person types: a millisecond or two, so keys stay quick
 CACHE_LINES = 512  # lines kept decoded around the screen
 
 
