@@ -271,10 +271,10 @@ class Session:
     # -- events and the journal --------------------------------------------------------
     def subscribe(self, callback: Callable[[Any], None], lines_per_event: int | None = None) -> None:
         """Call `callback` with every event. lines_per_event: at most this many log lines per
-        LogLines event (the earlier ones are counted as skipped), so that a view that shows
-        only so many pays no per-line work for a driver printing flat out."""
-        if lines_per_event is not None and lines_per_event < 1:
-            raise ValueError(f"lines_per_event must be at least 1 (or None for all), not {lines_per_event}")
+        LogLines event (the earlier ones are counted as skipped; 0: none, for a view that reads
+        the log file itself), so that it pays no per-line work for a driver printing flat out."""
+        if lines_per_event is not None and lines_per_event < 0:
+            raise ValueError(f"lines_per_event must be 0 or more (or None for all), not {lines_per_event}")
         self._subscribers.append((callback, lines_per_event))
 
     def emit(self, event: Any) -> None:

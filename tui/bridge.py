@@ -1,8 +1,8 @@
 """From engine events (worker threads) to the UI thread, merged and bounded.
 
 The engine calls `EventPump.__call__` on its worker threads, as often as its
-drivers print. Nothing is posted per event: lines go into a bounded buffer per
-setting (older lines are dropped, counted, and stay in the log file on disk),
+drivers print. Nothing is posted per event: log lines are not carried at all
+(the log views read the log files), metrics rows are collected per setting,
 superseding events (progress) keep only the newest, and the UI drains it all
 on a timer (10-20 Hz). `wake` is called (thread-safely) for the rare events
 that should be shown at once: a status change, a run's end, a session change.
@@ -11,7 +11,6 @@ that should be shown at once: a status change, a run's end, a session change.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -22,16 +21,9 @@ MAX_STASHED_METRICS = 5000  # metrics rows kept per setting while batches wait (
 
 
 @dataclass
-class LineBuffer:
-    lines: deque
-    dropped: int = 0
-
-
-@dataclass
 class Batch:
     """What happened since the last drain, in arrival order where it matters."""
 
-    lines: dict[Key, LineBuffer] = field(default_factory=dict)
     metrics: dict[Key, list[dict[str, float]]] = field(default_factory=dict)
     progress: dict[Key, Progress] = field(default_factory=dict)
     statuses: list[SettingStatus] = field(default_factory=list)
@@ -40,7 +32,7 @@ class Batch:
 
     @property
     def empty(self) -> bool:
-        return not (self.lines or self.metrics or self.progress or self.urgent)
+        return not (self.metrics or self.progress or self.urgent)
 
     @property
     def urgent(self) -> bool:
@@ -49,12 +41,6 @@ class Batch:
 
     def merge(self, new: Batch) -> Batch:
         """This batch with `new` appended (this one is extended and returned)."""
-        for key, buf in new.lines.items():
-            if key in self.lines:
-                self.lines[key].lines.extend(buf.lines)
-                self.lines[key].dropped += buf.dropped
-            else:
-                self.lines[key] = buf
         for key, rows in new.metrics.items():
             kept = self.metrics.setdefault(key, [])
             kept.extend(rows)
@@ -67,12 +53,11 @@ class Batch:
 
 
 class EventPump:
-    def __init__(self, max_lines: int = 500, max_metrics: int = 5000, wake: Callable[[], None] | None = None):
-        self.max_lines, self.max_metrics = max_lines, max_metrics
+    def __init__(self, max_metrics: int = MAX_STASHED_METRICS, wake: Callable[[], None] | None = None):
+        self.max_metrics = max_metrics
         self.wake = wake
         self._lock = threading.Lock()
         self._batch = Batch()
-        self.total_lines = 0  # since the app started (for the benchmark and tests)
         self._stopped = False
 
     def stop(self) -> None:
@@ -86,16 +71,8 @@ class EventPump:
         with self._lock:
             batch = self._batch
             if isinstance(event, LogLines):
-                key = (event.run, event.label)
-                buf = batch.lines.get(key)
-                if buf is None:
-                    buf = batch.lines[key] = LineBuffer(deque(maxlen=self.max_lines))
-                overflow = len(buf.lines) + len(event.lines) - self.max_lines
-                buf.dropped += max(0, overflow) + event.skipped
-                buf.lines.extend(event.lines)
-                self.total_lines += len(event.lines) + event.skipped
                 if event.metrics:
-                    rows = batch.metrics.setdefault(key, [])
+                    rows = batch.metrics.setdefault((event.run, event.label), [])
                     rows.extend(event.metrics)
                     if len(rows) > self.max_metrics:
                         del rows[: len(rows) - self.max_metrics]

@@ -251,6 +251,19 @@ def test_each_subscriber_gets_its_own_line_limit(new_session, monkeypatch):
     assert sum(len(e.lines) + e.skipped for e in cut) == len(on_disk)
 
 
-def test_a_line_limit_below_one_is_refused(new_session):
-    with pytest.raises(ValueError, match="lines_per_event must be at least 1"):
-        new_session().subscribe(print, lines_per_event=0)
+def test_a_limit_of_zero_reports_growth_and_metrics_but_no_lines(new_session, monkeypatch):
+    """The app's log views read the log files: they ask for no lines, only counts and metrics."""
+    monkeypatch.setenv("FAKE_SPAM", "300")
+    session = new_session()
+    events = []
+    session.subscribe(events.append, lines_per_event=0)
+    session.test()
+    batches = [e for e in events if isinstance(e, LogLines) and e.label == "alpha"]
+    on_disk = (session.dir / "tests" / "1" / "alpha.log").read_text().splitlines()
+    assert not any(e.lines for e in batches) and sum(e.skipped for e in batches) == len(on_disk)
+    assert [row["epoch"] for e in batches for row in e.metrics] == [1, 2, 3, 4, 5]
+
+
+def test_a_negative_line_limit_is_refused(new_session):
+    with pytest.raises(ValueError, match="lines_per_event must be 0 or more"):
+        new_session().subscribe(print, lines_per_event=-1)

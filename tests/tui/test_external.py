@@ -17,7 +17,7 @@ EDITOR_SCRIPT = textwrap.dedent(
     mode, path = sys.argv[1], sys.argv[-1]
     text = open(path).read()
     if mode == "violate":
-        text = text.replace("import sys", "import os")       # line 9 is fixed
+        text = text.replace("import sys", "import os")       # line 10 is fixed
     else:
         text = text.replace("SCORE = 50.0", "SCORE = 99.0")  # line 14 is editable
     open(path, "w").write(text)
@@ -41,7 +41,7 @@ async def test_external_editor_change_to_a_fixed_line_is_refused_and_reverted(se
         await pilot.pause()
         await pilot.press("f4")
         text = await dialog_text(pilot, app, MessageDialog, what="the refusal")
-        assert "line 9 of fake/fake_driver.py is fixed" in text
+        assert "line 10 of fake/fake_driver.py is fixed" in text
         assert "put back" in text
         assert session.disk_text(PATH) == original  # reverted on disk
         assert session.state.edits == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Log
 
 from sessions.runner import _group_alive
 from tests.pilot import confirm_test, wait_for
@@ -48,7 +47,7 @@ async def test_quit_leaving_the_test_running_then_resume_reattaches(session_fact
         alpha = app.main.runs.panels["alpha"]
         await wait_for(pilot, lambda: app.main.runs.panels["beta"].status == "done", what="beta done")
         assert alpha.status == "done"
-        assert any("TRAIN_METRICS: epoch=6" in line for line in alpha.query_one(Log).lines)
+        assert any("TRAIN_METRICS: epoch=6" in line for line in alpha.log_view.lines)
         assert static_text(app, "#budget") == "Tests ●●○ 2 of 3 left"
         assert resumed.state.tests[0].results()["test_acc_alpha"] == "50.00"
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import threading
 import time
 
-from textual.widgets import Log
-
 from sessions.events import DONE, QUEUED, RUNNING, LogLines, RunKey, SettingStatus
 from tests.pilot import confirm_test, dialog_text, wait_for
 from tests.tui.conftest import make_app
@@ -30,7 +28,7 @@ async def test_a_test_started_outside_the_screen_streams_in_and_posts_its_end(se
         alpha = runs.panels["alpha"]
         assert alpha.run_key == RunKey("test", 1) and alpha.status == DONE
         assert "done" in str(runs.get_tab("run-alpha").label)
-        await wait_for(pilot, lambda: any("epoch=3" in line for line in alpha.query_one(Log).lines), what="the log")
+        await wait_for(pilot, lambda: any("epoch=3" in line for line in alpha.log_view.lines), what="the log")
 
 
 async def test_history_is_loaded_from_disk_and_stale_events_are_dropped(session_factory):
@@ -47,9 +45,10 @@ async def test_history_is_loaded_from_disk_and_stale_events_are_dropped(session_
         seen = alpha.lines_seen
         old = RunKey("test", 1)
         runs.pump(SettingStatus(old, "alpha", "failed", 1))
-        runs.pump(LogLines(old, "alpha", ["a late line of test 1"]))
+        runs.pump(LogLines(old, "alpha", ["a late line of test 1"], [{"epoch": 9}]))
         await pilot.pause(0.3)
         assert alpha.run_key == RunKey("test", 2) and alpha.status == DONE and alpha.lines_seen == seen
+        assert [r["epoch"] for r in alpha.table_rows] == [1, 2, 3]
 
 
 # -- each tab shows its setting's state in the current run ------------------------------------
@@ -58,7 +57,7 @@ def tab_title(runs: RunTabs, label: str) -> str:
 
 
 def log_text(panel) -> str:
-    return "\n".join(panel.query_one(Log).lines)
+    return "\n".join(panel.log_view.lines)
 
 
 def slow_alpha(monkeypatch, epochs: int = 4, sleep: float = 0.4) -> None:

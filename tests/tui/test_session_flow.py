@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Log, ProgressBar
+from textual.widgets import DataTable, ProgressBar
 
 from tests.pilot import confirm_test, wait_for
 from tests.pilot import static_text as pilot_static_text
@@ -43,8 +43,8 @@ async def test_a_whole_session_edit_three_tests_submit_and_the_final_table(sessi
             assert session.file_state("fake/fake_driver.py").lines[13] == f"SCORE = {score}"
             budgets.append(static_text(app, "#budget"))
             alpha = app.main.runs.panels["alpha"]
-            log = alpha.query_one(Log)
-            assert any(line.startswith("TRAIN_METRICS: epoch=3") for line in log.lines)
+            await wait_for(pilot, lambda: any(line.startswith("TRAIN_METRICS: epoch=3") for line in alpha.log_view.lines),
+                           what="the log read from disk")
             bar = alpha.query_one(ProgressBar)
             assert (bar.progress, bar.total) == (3, 3)
             assert "epoch 3/3" in str(alpha.query_one("#progress-text").content)
@@ -54,7 +54,7 @@ async def test_a_whole_session_edit_three_tests_submit_and_the_final_table(sessi
             assert alpha.run_key.n == n
             if n > 1:
                 assert alpha.previous and alpha.previous_name == f"test #{n - 1}"
-            assert app.main.runs.panels["beta"].lines_seen > 0
+            assert app.main.runs.panels["beta"].log_view.path == session.dir / "tests" / str(n) / "beta.log"
             history = app.main.query_one("#history-table", DataTable)
             assert history.row_count == n
             assert any(f"Test #{n} finished" in m for m in notifications(app))

@@ -40,8 +40,10 @@ HELP = """\
 | **alt+g** | go to a line |
 | **escape** | leave the editor (the focus moves to the next widget; **ctrl+n** / **ctrl+p** move between panes) |
 
-Outside the editor, **tab** / **shift+tab** move the focus between widgets, and
-**m** in a log pane plots the next metric.
+Outside the editor, **tab** / **shift+tab** move the focus between widgets.
+In a log pane (the whole log, read from disk): **home** / **end** its first / last
+line, **w** wraps long lines or not (unwrapped, **←** / **→** scroll sideways),
+**m** plots the next metric.
 
 # The rules (as the agents had them)
 

@@ -29,13 +29,12 @@ from sessions.engine import Session
 from sessions.events import DONE, FAILED, QUEUED, RUNNING, RunKey, SettingStatus
 from sessions.rescore_store import default_results_dir
 from sessions.state import RunRecord, SettingRecord
-from sessions.tail import read_log_tail
 from tui.bridge import Batch, EventPump
 from tui.eta import RunningEstimate, whole_test_eta
 from tui.ghosts import SettingGhosts, load_ghosts
 from tui.model import PREFLIGHT, read_curves, run_log_path, run_metrics_path, safe_id, status_text
 from tui.widgets.history import HistoryPanel
-from tui.widgets.runs import MAX_FLUSH, MAX_LOG_LINES, SettingPanel
+from tui.widgets.runs import SettingPanel
 
 DRAIN_HZ = 10  # engine events are drained into the widgets this often
 TYPING_PAUSE = 0.25  # seconds after a key press during which the timer's redraws wait
@@ -77,8 +76,6 @@ class HistoryLoad:
     label: str
     status: str
     exit_code: int | None
-    lines: list[str]
-    cut: bool
     rows: list[dict[str, float]]
     previous: list[dict[str, float]]
 
@@ -111,7 +108,7 @@ class RunTabs(TabbedContent):
         self.session = session
         self.quiet_for = quiet_for
         self.tabs: dict[str, SettingTab] = {}
-        self.pump = EventPump(max_lines=MAX_FLUSH, wake=self._wake)
+        self.pump = EventPump(wake=self._wake)
         self._stash = Batch()  # events for panels not mounted yet, or held while keys come
         self._last_draw = 0.0  # monotonic time the stream was last drawn
         self.ghosts: dict[str, SettingGhosts] | None = None  # by setting label, once read
@@ -139,7 +136,7 @@ class RunTabs(TabbedContent):
         return TabPane(tab.title().plain, panel, id=tab_id(label))
 
     def on_mount(self) -> None:
-        self.session.subscribe(self.pump, lines_per_event=MAX_FLUSH)  # more than a tick can draw is only counted
+        self.session.subscribe(self.pump, lines_per_event=0)  # the log views read the log files themselves
         self.set_interval(1 / DRAIN_HZ, self.drain)
         self._load_history_from_disk()
         self._load_ghosts()
@@ -228,9 +225,6 @@ class RunTabs(TabbedContent):
         for status in batch.statuses:
             if not self._deliver(status.run, status.label, lambda p, s=status: self._show_status(s)):
                 stash.statuses.append(status)
-        for key, buf in batch.lines.items():
-            if not self._deliver(*key, lambda p, b=buf: p.queue_lines(list(b.lines), b.dropped)):
-                stash.lines[key] = buf
         for key, rows in batch.metrics.items():
             if not self._deliver(*key, lambda p, r=rows: p.add_metrics(r)):
                 stash.metrics[key] = rows
@@ -281,7 +275,7 @@ class RunTabs(TabbedContent):
                 previous = panel.curve.points
             else:
                 previous = read_curves(run_metrics_path(self.session, prev_key, panel.label))
-        panel.start_run(key, previous, name)
+        panel.start_run(key, run_log_path(self.session, key, panel.label), previous, name)
         record = self._recorded(key, panel.label)
         status = record.status if record is not None else QUEUED
         if status == QUEUED:
@@ -401,12 +395,10 @@ class RunTabs(TabbedContent):
         previous: list[dict[str, float]] = []
         if record.key.phase == "test" and record.key.n > 1:
             previous = read_curves(run_metrics_path(self.session, RunKey("test", record.key.n - 1), label))
-        if active:  # re-attached: its lines arrive as events
-            return HistoryLoad(record.key, label, setting.status, setting.exit_code, [], False, [], previous)
-        path = run_log_path(self.session, record.key, label)
-        lines, cut = read_log_tail(path, MAX_LOG_LINES)
+        if active:  # re-attached: its metrics arrive as events
+            return HistoryLoad(record.key, label, setting.status, setting.exit_code, [], previous)
         rows = read_curves(run_metrics_path(self.session, record.key, label))
-        return HistoryLoad(record.key, label, setting.status, setting.exit_code, lines, cut, rows, previous)
+        return HistoryLoad(record.key, label, setting.status, setting.exit_code, rows, previous)
 
     def _apply_history(self, loads: list[HistoryLoad]) -> None:
         for load in loads:
@@ -414,9 +406,10 @@ class RunTabs(TabbedContent):
             if tab is None or not tab.panel.is_mounted or tab.panel.run_key is not None:
                 continue
             panel = tab.panel
-            panel.start_run(load.key, load.previous, f"test #{load.key.n - 1}" if load.previous else "")
+            panel.start_run(load.key, run_log_path(self.session, load.key, load.label), load.previous,
+                            f"test #{load.key.n - 1}" if load.previous else "")
             self.set_status(load.label, load.status, load.exit_code)
-            panel.load_history(load.lines, load.cut, load.rows)
+            panel.load_history(load.rows)
             if load.rows and load.key.phase == "test" and "epoch" in load.rows[-1]:
                 done = load.rows[-1]["epoch"]
                 panel.set_progress(done, done, "epoch", None)

@@ -1,20 +1,21 @@
 """One setting of the current run: status, progress, the raw log, its metrics and curves.
 
-The log is a `Log` (not RichLog) written in batches by the app's drain timer,
-with bounded buffers: the full log stays on disk. The plot redraws at most a
-few times a second, and only while it is on screen.
+The log is read from the setting's log file on disk (`FileLog`): the whole of it
+scrolls, and nothing is buffered. The plot redraws at most a few times a second,
+and only while it is on screen.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Log, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from sessions.events import QUEUED, RUNNING, RunKey
 from tasks.spec import TaskSpec
@@ -31,10 +32,8 @@ from tui.model import (
     x_key,
 )
 from tui.widgets.chart import Chart, ChartPlot, PlotLine
-from tui.widgets.stream_log import StreamLog
+from tui.widgets.file_log import INDEX_BUDGET, TYPING_BUDGET, FileLog
 
-MAX_LOG_LINES = 2000  # in the Log widget; the file on disk has them all
-MAX_FLUSH = 200  # lines written per tick: a screenful and more; the rest is counted, not drawn
 TABLE_ROWS = 12  # latest metrics rows kept for the table (the plot has them all)
 PLOT_INTERVAL = 1.0  # seconds between plot redraws while data arrives
 TABLE_INTERVAL = 0.5  # seconds between metrics-table redraws
@@ -103,7 +102,7 @@ class SettingPanel(Vertical):
     SettingPanel ProgressBar Bar { width: 24; }
     SettingPanel #progress-text { width: 1fr; color: $text-muted; }
     SettingPanel .body { height: 1fr; }
-    SettingPanel Log { width: 1fr; height: 1fr; border: none; }
+    SettingPanel FileLog { width: 1fr; height: 1fr; border: none; }
     SettingPanel .side { width: 42%; height: 1fr; }
     SettingPanel ChartPlot { height: 2fr; min-height: 5; }
     SettingPanel #plot-legend { height: 1; color: $text-muted; padding: 0 1; }
@@ -124,14 +123,11 @@ class SettingPanel(Vertical):
         self.previous: list[dict[str, float]] = []
         self.previous_name = ""
         self.unit: str | None = None
-        self._pending: deque[str] = deque(maxlen=MAX_FLUSH)
-        self._pending_dropped = 0
         self._table_rows: deque[dict[str, float]] = deque(maxlen=TABLE_ROWS)
         self._table_dirty = False
         self._plot_dirty = True
         self._last_plot = 0.0
         self._metric_index = 0
-        self.lines_seen = 0
         self._progress_text = ""
         self._legend = ""
         self._last_table = 0.0
@@ -149,7 +145,7 @@ class SettingPanel(Vertical):
             yield ProgressBar(total=1, show_eta=False, show_percentage=True, id="progress")
             yield Static("F5 runs a test", id="progress-text")
         with Horizontal(classes="body"):
-            yield StreamLog(max_lines=MAX_LOG_LINES, id="log", auto_scroll=True)
+            yield FileLog(id="log")
             with Vertical(classes="side"):
                 yield ChartPlot(id="plot")
                 yield Static("", id="plot-legend")
@@ -160,14 +156,25 @@ class SettingPanel(Vertical):
         if self.preflight:
             self._draw_preflight()
         elif self.run_key is None:
-            self.query_one("#log", Log).write_line("No test yet: F5 runs one, and its output streams here.")
+            self.log_view.show_message("No test yet: F5 runs one, and its output streams here.")
         self._draw_plot()
 
     def on_resize(self) -> None:
         self._table_dirty = True  # its columns are fitted to the width (drawn before the first layout: 80)
 
     # -- a new run -----------------------------------------------------------------------
-    def start_run(self, key: RunKey, previous: list[dict[str, float]] | None = None, previous_name: str = "") -> None:
+    @property
+    def log_view(self) -> FileLog:
+        return self.query_one("#log", FileLog)
+
+    @property
+    def lines_seen(self) -> int:
+        """Lines of the run's log indexed so far."""
+        return self.log_view.line_count if self.run_key is not None else 0
+
+    def start_run(self, key: RunKey, log: Path, previous: list[dict[str, float]] | None = None,
+                  previous_name: str = "") -> None:
+        """Show a run: its log is read from `log` as it grows."""
         self.run_key = key
         self.status = QUEUED
         self.preflight = ""  # (the run started: its preflight passed)
@@ -175,10 +182,7 @@ class SettingPanel(Vertical):
         self.previous = previous or []
         self.previous_name = previous_name
         self.unit = None
-        self._pending.clear()
-        self._pending_dropped = 0
-        self.lines_seen = 0
-        self.query_one("#log", Log).clear()
+        self.log_view.show_file(log)
         self._table_rows.clear()
         self._table_dirty = True
         self.set_status(QUEUED)
@@ -200,8 +204,13 @@ class SettingPanel(Vertical):
         self.query_one("#progress-text", Static).update(text, layout=False)
 
     def note(self, line: str) -> None:
-        """A line of the app's own in the log (why it waits, what it follows)."""
-        self.query_one("#log", Log).write_line(f"[{line}]")
+        """A line of the app's own (why it waits, what it follows): in the log view while it
+        shows no log file, else beside the status (the view shows only the file)."""
+        view = self.log_view
+        if view.path is None:
+            view.show_message("\n".join([*view.message, f"[{line}]"]))
+        else:
+            self.set_waiting(line)
 
     # -- the preflight check before a run ------------------------------------------------
     def show_preflight(self, what: str) -> None:
@@ -218,7 +227,7 @@ class SettingPanel(Vertical):
         widget.set_classes(PREFLIGHT)
         self.query_one("#progress-text", Static).update(f"preflight check for {what}…", layout=False)
         if self.run_key is None:
-            self.query_one("#log", Log).clear()
+            self.log_view.show_message("")
             self.note(f"The preflight check for {what} runs; the setting starts when it passes "
                       "(nothing is spent if it refuses).")
 
@@ -287,23 +296,6 @@ class SettingPanel(Vertical):
             self._progress_text = text
             self.query_one("#progress-text", Static).update(text, layout=False)
 
-    def queue_lines(self, lines: list[str], dropped: int = 0) -> None:
-        overflow = len(self._pending) + len(lines) - MAX_FLUSH
-        self._pending_dropped += dropped + max(0, overflow)
-        self._pending.extend(lines)
-        self.lines_seen += len(lines) + dropped
-
-    def flush(self) -> None:
-        """Write what is pending into the Log (called on the UI timer, when shown)."""
-        if not self._pending and not self._pending_dropped:
-            return
-        lines = list(self._pending)
-        self._pending.clear()
-        if self._pending_dropped:
-            lines.insert(0, f"[… {self._pending_dropped:,} lines skipped here; the full log is on disk …]")
-            self._pending_dropped = 0
-        self.query_one("#log", Log).write_lines(lines)
-
     def add_metrics(self, rows: list[dict[str, float]]) -> None:
         if not rows:
             return
@@ -331,13 +323,8 @@ class SettingPanel(Vertical):
         ghosts = self.ghosts.table_rows() if self.ghosts and self.ghosts_shown else []
         widget.update(metrics_text(rows, height, width, ghosts) if rows or ghosts else "", layout=False)
 
-    def load_history(self, lines: list[str], cut: bool, rows: list[dict[str, float]]) -> None:
-        """Show a finished run from disk (the last lines of its log, all its metrics)."""
-        log = self.query_one("#log", Log)
-        if cut:
-            log.write_line("[… earlier lines not shown here: the full log is on disk …]")
-        log.write_lines(lines)
-        self.lines_seen += len(lines)
+    def load_history(self, rows: list[dict[str, float]]) -> None:
+        """Show a finished run's metrics, read from disk (its log is read by the log view)."""
         self.add_metrics(rows)
         self._draw_plot()
         self._draw_table()
@@ -365,7 +352,7 @@ class SettingPanel(Vertical):
             self._draw_table()
             if streaming:
                 return  # the log waits for the next tick
-        self.flush()
+        self.log_view.poll(TYPING_BUDGET if typing else INDEX_BUDGET)  # typing: the index catches up later
         if self._progress_dirty and (not streaming or now - self._last_progress >= PROGRESS_INTERVAL):
             self._last_progress = now
             self._draw_progress()
