@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from textual.widgets import Footer
 
 from sessions.rescore import Rescorer
 from sessions.rescore_candidates import agent_runs, baseline_candidate
@@ -75,6 +76,15 @@ async def test_a_fresh_demo_session_has_the_shipped_opponents_as_ghosts_and_f12_
         await wait_for(pilot, lambda: all(not plotted(p) for p in panels.values()), what="the ghosts hidden")
         assert any("ghosts are hidden" in n or "curves are hidden" in n for n in notifications(app))
 
+
+async def test_at_100_columns_the_footer_with_f12_still_ends_with_help(session_factory):
+    session = session_factory(task=Catalog().get("dl-activation-function"))
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: "Ghosts" in footer_actions(app), what="F12 in the footer")
+        await pilot.pause()
+        keys = {key.description: key.region for key in app.main.query_one(Footer).query("FooterKey")}
+        assert "Help" in keys and all(region.right <= 100 for region in keys.values())
 
 async def test_with_nothing_re_scored_the_legend_says_so(session_factory):
     session = session_factory(profile="quick")

@@ -68,7 +68,7 @@ class MainScreen(Screen):
         Binding("f7", "next_run_tab", "Logs", priority=True),
         Binding("f6", "cycle_layout", "Layout", priority=True, show=False),
         Binding("f12", "toggle_ghosts", "Ghosts", priority=True),
-        Binding("ctrl+n", "focus_pane(1)", "Pane", tooltip="Focus the next pane", priority=True),
+        Binding("ctrl+n", "focus_pane(1)", "Pane", priority=True, show=False),  # F1 lists it (100 columns)
         Binding("ctrl+p", "focus_pane(-1)", "Previous pane", priority=True, show=False),
         # The letters work outside the editor (and p in a paused, read-only one); F10 and ctrl+r everywhere.
         Binding("f10", "pause_work", "Pause", priority=True, show=False),
