@@ -73,12 +73,18 @@ def wrapped_command(launch: Launch, exit_with_status: bool = False) -> str:
     log, done = shlex.quote(str(launch.log_path)), shlex.quote(str(launch.exit_path))
     tmp = shlex.quote(str(launch.exit_path) + ".tmp")
     end = "; exit $code" if exit_with_status else ""
-    channel, head = "", ""
-    if launch.metrics_path is not None:
-        channel = f" {METRICS_FD}>>{shlex.quote(str(launch.metrics_path))}"
-        head = f"{METRICS_FD_ENV}={METRICS_FD}; export {METRICS_FD_ENV}; "
+    head, channel = metrics_channel_shell(launch)
     return (f"{head}({launch.command}) >>{log} 2>&1 </dev/null{channel}; "
             f"code=$?; echo $code >{tmp} && mv {tmp} {done}{end}")
+
+
+def metrics_channel_shell(launch: Launch) -> tuple[str, str]:
+    """(what goes before the command, the redirection after it) that open the run's metrics
+    file on METRICS_FD and name it in the environment; empty for a run from before the channel."""
+    if launch.metrics_path is None:
+        return "", ""
+    return (f"{METRICS_FD_ENV}={METRICS_FD}; export {METRICS_FD_ENV}; ",
+            f" {METRICS_FD}>>{shlex.quote(str(launch.metrics_path))}")
 
 
 def job_token(launch: Launch) -> str:

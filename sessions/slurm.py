@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sessions.events import DONE, ENDED, FAILED, LOST, QUEUED, RUNNING
-from sessions.runner import JobState, Launch
+from sessions.runner import JobState, Launch, metrics_channel_shell
 from sessions.watch import LogWatcher
 
 if sys.version_info >= (3, 11):
@@ -114,9 +114,10 @@ def batch_wrapper(launch: Launch) -> list[str]:
     with the command's status, so Slurm's record of the job carries it too."""
     log, done = shlex.quote(str(launch.log_path)), shlex.quote(str(launch.exit_path))
     tmp = shlex.quote(str(launch.exit_path) + ".tmp")
+    head, channel = metrics_channel_shell(launch)
     return [
         f"rm -f {done} {tmp}",  # whatever was there is not this job's
-        f"setsid -w /bin/sh -c {shlex.quote(launch.command)} >>{log} 2>&1 </dev/null &",
+        f"{head}setsid -w /bin/sh -c {shlex.quote(launch.command)} >>{log} 2>&1 </dev/null{channel} &",
         "group=$!",
         "wait $group; code=$?",
         "kill -KILL -$group 2>/dev/null",
