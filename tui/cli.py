@@ -11,35 +11,25 @@ import argparse
 import contextlib
 import io
 import json
-import signal
 import sys
 from pathlib import Path
-from typing import Any
 
-from sessions.archive import SUFFIX, export_session
+from sessions.archive import SUFFIX
 from sessions.archive_rows import archive_rows, import_lines
-from sessions.engine import Session
-from sessions.environment import environment_problems
 from sessions.errors import Refused
-from sessions.events import LogLines, Progress, RunFinished, SettingStatus
 from sessions.journal import JournalCorrupt
-from sessions.leaderboard import board_json, board_lines, build_board, final_table_lines, ranked_with
-from sessions.notes import add_note
-from sessions.runners import RUNNERS, RunnerConfigError, make_runner, runner_sessions_dir
-from sessions.settings import current_settings, player_name
-from sessions.slots import cuda_available
+from sessions.leaderboard import board_json, board_lines, build_board, ranked_with
+from sessions.runners import RUNNERS, RunnerConfigError
 from sessions.state import ReplayMismatch
-from sessions.store import find_session, list_sessions, session_or_path
+from sessions.store import list_sessions
 from sessions.verify import verdict_lines, verify_archive
-from sessions.worktime import parse_limit, set_time_limit
-from tasks import Catalog, TaskSpec, TaskSpecError, UnknownTask
+from sessions.worktime import parse_limit
+from tasks import TaskSpecError, UnknownTask
 from tasks.spec import PROFILES
+from tui.cli_context import CliError, Context, check_environment
 from tui.opening import open_for_task
 from tui.rescore_cli import add_rescore_parser, cmd_rescore
-
-
-class CliError(Exception):
-    """A message for the person at the terminal; exit status 2."""
+from tui.session_cli import cmd_session
 
 
 # -- arguments ------------------------------------------------------------------------
@@ -153,119 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- shared resolution -------------------------------------------------------------------
-def absolute_paths(args: argparse.Namespace) -> None:
-    """Every folder option as an absolute path, once, at start: jobs run inside a test
-    folder, where a relative path would name another place (a relative MLSBENCH_*
-    folder is made absolute by the engine in the same way)."""
-    for name in ("sessions_dir", "data_root", "runner_config"):
-        value = getattr(args, name, None)
-        if value is not None:
-            setattr(args, name, value.expanduser().resolve())
-    args.tasks_dir = [p.expanduser().resolve() for p in getattr(args, "tasks_dir", [])]
-
-
-def check_environment() -> None:
-    problems = environment_problems()
-    if problems:
-        raise CliError("the settings are not usable (environment or settings file):\n  " + "\n  ".join(problems))
-
-
-class Context:
-    def __init__(self, args: argparse.Namespace):
-        absolute_paths(args)
-        self.args = args
-        self.catalog = Catalog([*current_settings().task_dirs, *args.tasks_dir])
-        self._runner = None
-
-    @property
-    def runner(self):
-        if self._runner is None:  # only commands that run settings need one
-            self._runner = make_runner(self.args.runner, self.args.runner_config)
-        return self._runner
-
-    @property
-    def sessions_dir(self) -> Path:
-        if self.args.sessions_dir:
-            return self.args.sessions_dir
-        if self.args.runner != "local":
-            shared = runner_sessions_dir(self.runner)
-            if shared:
-                return shared
-        return current_settings().sessions_dir
-
-    def task(self, task_id: str | None) -> TaskSpec:
-        if not task_id:
-            raise CliError("which task? pass --task ID (`mlsbench-tui list` shows them)")
-        return self.catalog.get(task_id)
-
-    def options(self) -> dict[str, Any]:
-        return {"runner": self.runner}
-
-    def default_profile(self, task: TaskSpec, notes: list[str] | None = None) -> str:
-        """--profile, else paper with a GPU and demo without; the choice is said on stderr,
-        or added to `notes` (the app shows them once it has the screen)."""
-        if self.args.profile:
-            return self.args.profile
-        if cuda_available():
-            profile, why = "paper", "profile: paper (a CUDA device is visible)"
-        else:
-            profile, why = "demo", ("profile: demo (no CUDA device visible; its scores are not comparable with "
-                                    "published ones; --profile paper runs the published protocol)")
-        if notes is None:
-            print(why, file=sys.stderr)
-        else:
-            notes.append(why[0].upper() + why[1:] + ".")
-        return profile
-
-    def player(self) -> str:
-        """The name a new session records: --name, else the settings' (never empty)."""
-        if self.args.name is None:
-            return current_settings().player_name
-        name = player_name(self.args.name)
-        if not name:
-            raise CliError("--name is empty: give the name to show on leaderboards, or leave --name out "
-                           f"for {current_settings().player_name!r}")
-        return name
-
-    def new_session(self, notes: list[str] | None = None) -> Session:
-        task = self.task(self.args.task)
-        session = Session.create(
-            task, sessions_dir=self.sessions_dir, profile=self.default_profile(task, notes),
-            seed=self.args.seed, data_root=self.args.data_root, person=self.player(), **self.options(),
-        )
-        if self.args.time_limit:
-            set_time_limit(session, self.args.time_limit)
-        return session
-
-    def session_dir(self, session_id: str | None, task_id: str | None) -> Path:
-        if session_id:
-            try:
-                return find_session(self.sessions_dir, session_id)
-            except LookupError as exc:
-                raise CliError(str(exc)) from None
-        open_ = [s for s in list_sessions(self.sessions_dir, task_id) if s.is_open]
-        if not open_:
-            raise CliError(f"no open session{' of ' + task_id if task_id else ''} in {self.sessions_dir}; "
-                           "`mlsbench-tui session new --task ID` starts one")
-        return open_[-1].dir
-
-    def replay_path(self, text: str) -> Path:
-        """What `replay` and `--replay` read: a file or folder, or a session named by id or prefix."""
-        try:
-            return session_or_path(self.sessions_dir, text)
-        except LookupError as exc:
-            raise CliError(str(exc)) from None
-
-    def open_session(self, directory: Path) -> Session:
-        task_id = directory.parent.name
-        return Session.open(directory, self.task(task_id), **self.options())
-
-    def view_session(self, directory: Path) -> Session:
-        """Read-only: no lock, nothing written (works beside the app or a running test)."""
-        return Session.view(directory, self.task(directory.parent.name))
-
-
 # -- commands ------------------------------------------------------------------------------
 def cmd_list(ctx: Context) -> None:
     rows = []
@@ -332,18 +209,6 @@ def cmd_replay(ctx: Context, path: str) -> None:
         print(f"skipped: {reason}", file=sys.stderr)
 
 
-def cmd_export(ctx: Context) -> None:
-    directory = ctx.session_dir(ctx.args.id, None)
-    out = ctx.args.output or Path(".")
-    if out.is_dir():
-        out = out / (directory.name + SUFFIX)
-    export_session(directory, ctx.task(directory.parent.name), out)
-    if ctx.args.json:
-        print(json.dumps({"session": directory.name, "archive": str(out)}))
-    else:
-        print(f"exported session {directory.name} to {out}; `mlsbench-tui verify {out}` checks it")
-
-
 def cmd_verify(ctx: Context) -> int:
     verdict = verify_archive(ctx.args.archive, ctx.catalog)
     if ctx.args.json:
@@ -353,212 +218,6 @@ def cmd_verify(ctx: Context) -> int:
     else:
         print("\n".join(verdict_lines(verdict)))
     return 0 if verdict.ok else 1
-
-
-def status_dict(session: Session) -> dict[str, Any]:
-    st = session.state
-    return {
-        "session": session.id, "dir": str(session.dir), "task": session.task.id, "profile": session.profile,
-        "person": session.meta.get("person", ""),
-        "seed": session.seed, "budget_left": st.budget_left, "budget_total": st.budget_total,
-        "closed": st.closed, "submitted_test": st.submitted_test, "edits": st.edits,
-        "files": {p: [[r.start, r.end] for r in f.ranges] for p, f in st.files.items() if f.ranges},
-        "tests": [{"n": r.key.n, "finished": r.finished,
-                   "settings": {s.label: {"status": s.status, "exit_code": s.exit_code, "results": s.results}
-                                for s in r.settings.values()}} for r in st.tests],
-        "final_results": session.final_results(),
-        "work_time": st.work.summary(), "paused": st.work.paused,
-    }
-
-
-def print_status(session: Session) -> None:
-    st = session.state
-    print(f"session {session.id}  task {session.task.id}  profile {session.profile}  seed {session.seed}"
-          f"  player {session.meta.get('person') or 'anonymous'}")
-    print(f"workspace {session.workspace}")
-    print(f"tests: {st.budget_left} of {st.budget_total} left"
-          + (f"; submitted test #{st.submitted_test}" if st.closed else ""))
-    print("; ".join(st.work.lines()))
-    for path, f in st.files.items():
-        if f.ranges:
-            print(f"editable: {path} lines {', '.join(str(r) for r in f.ranges)} (of {len(f.lines)})")
-    for run in st.tests:
-        state = "finished" if run.finished else "running"
-        print(f"test #{run.key.n} ({state}): " + ", ".join(
-            f"{s.label} {s.status}" + (f" {s.results}" if s.results else "") for s in run.settings.values()))
-    if st.closed:
-        print("\n".join(final_table_lines(session.task, session.profile, session.final_results())))
-
-
-class Streamer:
-    """Prints a run's events as they arrive (plain text or JSON lines)."""
-
-    def __init__(self, as_json: bool):
-        self.as_json = as_json
-
-    def __call__(self, event: Any) -> None:
-        if self.as_json:
-            self._json(event)
-        elif isinstance(event, LogLines):
-            sys.stdout.write("".join(f"[{event.label}] {line}\n" for line in event.lines))
-        elif isinstance(event, SettingStatus):
-            code = f" (exit {event.exit_code})" if event.exit_code not in (None, 0) else ""
-            detail = f": {event.detail}" if event.detail else ""
-            print(f"== {event.label}: {event.status}{code}{detail}", flush=True)
-
-    def _json(self, event: Any) -> None:
-        if isinstance(event, LogLines):
-            out = [{"event": "line", "label": event.label, "text": line} for line in event.lines]
-        elif isinstance(event, SettingStatus):
-            out = [{"event": "status", "label": event.label, "status": event.status,
-                    "exit_code": event.exit_code, "detail": event.detail}]
-        elif isinstance(event, Progress):
-            out = [{"event": "progress", "label": event.label, "done": event.done, "total": event.total,
-                    "eta_seconds": event.eta_seconds}]
-        elif isinstance(event, RunFinished):
-            out = [{"event": "finished", "run": str(event.run), "feedback": event.feedback}]
-        else:
-            out = []
-        sys.stdout.write("".join(json.dumps(o) + "\n" for o in out))
-
-
-class Interrupts:
-    """Ctrl-C while following a run. Before the run is journaled it stops the start
-    (nothing spent); from then on it only asks for a cancel, which the follow loop
-    makes once the run is launched, so that no setting is left queued."""
-
-    def __init__(self, session: Session):
-        self.session, self.requested = session, False
-        self._previous = None
-
-    def __enter__(self) -> Interrupts:
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum, frame) -> None:
-        if not self.session.committing and self.session.state.active_run() is None:
-            raise KeyboardInterrupt  # nothing journaled (yet, or any more): stop here
-        if not self.requested:
-            print("\ncancelling the run (the test stays spent) ...", file=sys.stderr)
-        self.requested = True
-
-    def cancel_if_requested(self) -> None:
-        if self.requested and self.session.state.active_run() is not None:
-            try:
-                self.session.cancel()
-            except Refused:
-                pass  # it ended meanwhile
-            self.requested = False
-
-
-def follow(session: Session, start, as_json: bool) -> None:
-    """Run start() (a test, a submission, a re-attach), streaming until it ends.
-
-    Ctrl-C cancels the run (a cancelled test is not refunded)."""
-    session.subscribe(Streamer(as_json))
-    with Interrupts(session) as interrupts:
-        try:
-            controller = start()
-        except KeyboardInterrupt:
-            print("\ninterrupted before the run started: nothing was spent", file=sys.stderr)
-            raise
-        if controller is None:
-            print("nothing is running in this session")
-            last = session.state.runs[-1] if session.state.runs else None
-            if last is not None and not as_json:
-                print(f"\nThe last run, {last.key}, has finished:\n\n{last.feedback or ''}")
-            return
-        while not controller.wait(0.2):
-            interrupts.cancel_if_requested()
-    if controller.error:
-        raise CliError(f"{controller.error}\nThe run was left as it was; "
-                       "`mlsbench-tui session wait` follows it again once that is fixed.")
-    if not as_json:
-        run = session.state.submission if session.state.submission and session.state.submission.finished else session.state.tests[-1]
-        print()
-        print(run.feedback or "")
-        if session.state.closed:
-            print()
-            print("\n".join(final_table_lines(session.task, session.profile, session.final_results())))
-
-
-def cmd_session(ctx: Context) -> None:
-    args = ctx.args
-    if args.action == "export":  # reads the session's files; needs no lock
-        cmd_export(ctx)
-        return
-    if args.action == "new":
-        session = ctx.new_session()
-        if args.json:
-            print(json.dumps(status_dict(session), indent=1))
-        else:
-            print(f"created session {session.id} ({session.task.id}, profile {session.profile}, seed {session.seed})")
-            print_status(session)
-        session.close()
-        return
-    directory = ctx.session_dir(args.session, args.task)
-    if args.action == "status":
-        session = ctx.view_session(directory)
-        print(json.dumps(status_dict(session), indent=1)) if args.json else print_status(session)
-        return
-    content = read_content(args.content_file) if args.action == "edit" else ""
-    if args.action == "note":
-        content = read_content(Path("-")) if args.text == "-" else args.text
-    try:
-        session = ctx.open_session(directory)
-    except Refused as exc:
-        if args.action != "note":
-            raise
-        raise Refused(f"{exc}; in the app, ctrl+r writes a note") from None  # open in the app, say
-    try:
-        if session.resume_warning:
-            print(f"warning: {session.resume_warning}", file=sys.stderr)
-        if args.action == "edit":
-            _say(args, session.edit(args.file, args.start, args.end, content), session)
-        elif args.action == "undo":
-            _say(args, session.undo(args.n), session)
-        elif args.action == "note":
-            note = add_note(session, content)
-            _say(args, f"note recorded {note.step} (journal line {note.seq + 1})", session)
-        elif args.action == "sync":
-            _say(args, "\n".join(session.sync_from_disk()) or "nothing to record: the workspace matches the journal", session)
-        elif args.action == "test":
-            follow(session, session.start_test, args.json)
-        elif args.action == "wait":
-            follow(session, session.reattach, args.json)
-        elif args.action == "submit":
-            follow(session, lambda: session.start_submit(args.n), args.json)
-    finally:
-        session.close()
-
-
-def read_content(path: Path) -> str:
-    """The new lines for `session edit`, from a file or stdin ('-'), as text."""
-    where = "stdin" if str(path) == "-" else str(path)
-    try:
-        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    except IsADirectoryError:
-        raise CliError(f"--content-file {where} is a folder; give the file holding the new lines") from None
-    except FileNotFoundError:
-        raise CliError(f"--content-file {where} does not exist; give the file holding the new lines "
-                       "('-' reads them from stdin)") from None
-    except OSError as exc:
-        raise CliError(f"--content-file {where} cannot be read: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CliError(f"--content-file {where} is not UTF-8 text (byte {exc.start} cannot be decoded); "
-                       "save it as UTF-8") from None
-
-
-def _say(args: argparse.Namespace, message: str, session: Session) -> None:
-    if args.json:
-        print(json.dumps({"message": message, **status_dict(session)}, indent=1))
-    else:
-        print(message)
 
 
 def cmd_app(ctx: Context) -> None:

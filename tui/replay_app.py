@@ -20,7 +20,8 @@ from sessions.replay.compare import compare
 from sessions.replay.loader import ImportResult, load_replay
 from sessions.replay.model import Replay
 from tasks.spec import TaskSpec
-from tui.screens.replay import CompareScreen, ReplayScreen
+from tui.screens.compare import CompareScreen
+from tui.screens.replay import ReplayScreen
 
 STYLES = Path(__file__).parent / "styles"
 NOTICE_REASONS = 4  # skipped reasons quoted in the notice; `i` shows them all

@@ -12,7 +12,9 @@ from tests.conftest import FAKE_FILE
 from tests.pilot import static_text
 from tests.tui_replay.conftest import SEEDS, fixture_path, wait_for
 from tui.replay_app import ReplayApp, run_replay
-from tui.screens.replay import SPEEDS, CompareScreen, InfoScreen, ReplayScreen, budget_at, setting_curve
+from tui.replay_view import budget_at, setting_curve
+from tui.screens.compare import CompareScreen
+from tui.screens.replay import SPEEDS, InfoScreen, ReplayScreen
 
 SIZE = (100, 30)
 

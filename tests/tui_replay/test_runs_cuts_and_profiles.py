@@ -13,7 +13,8 @@ from tests.conftest import FAKE_FILE
 from tests.pilot import static_text
 from tests.tui_replay.conftest import SEEDS, fixture_path, wait_for
 from tui.replay_app import ReplayApp
-from tui.screens.replay import CompareScreen, ReplayScreen, info_lines
+from tui.screens.compare import CompareScreen
+from tui.screens.replay import ReplayScreen, info_lines
 from tui.widgets.timeline import Timeline
 
 SIZE = (100, 30)

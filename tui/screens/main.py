@@ -1,5 +1,6 @@
-"""The main screen: header, task, the editable files, live runs and history; the actions
-of a session (save, undo, test, cancel, submit) and the dialogs that confirm them."""
+"""The main screen: header, task, the editable files, live runs and history, and the edits
+of a session (save, undo); its run actions (test, cancel, submit) are in run_actions, the
+working clock and notes in work_actions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 from typing import Callable
 
 from rich.cells import cell_len
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,26 +17,15 @@ from textual.widgets import Footer, TextArea
 
 from sessions.engine import Session
 from sessions.errors import Refused
-from sessions.events import RunKey
-from sessions.notes import add_note, current_step
 from sessions.worktime import TICK_SECONDS, WorkClock, clock_text
-from tui.model import (
-    activity_text,
-    budget_text,
-    profile_note,
-    run_end_notice,
-    run_word,
-    submit_confirmation,
-    test_confirmation,
-)
+from tui.model import activity_text, budget_text, profile_note, run_end_notice
 from tui.notices import show_refusal
-from tui.screens.dialogs import ConfirmDialog, SubmitDialog
-from tui.screens.note import NoteDialog
 from tui.screens.results import FinalResultsScreen, LeaderboardScreen
+from tui.screens.run_actions import RunActions
+from tui.screens.work_actions import WorkActions
 from tui.widgets.editor import GuardedEditor
 from tui.widgets.files import DiskChanged, FilesPane
 from tui.widgets.header import SessionHeader
-from tui.widgets.history import HistoryPanel
 from tui.widgets.run_tabs import RunTabs
 from tui.widgets.target_banner import TargetBanner
 from tui.widgets.task_pane import TaskPane, TaskSummary
@@ -54,7 +44,7 @@ EDITING_ACTIONS = {"save", "test", "undo_edit", "external_editor"}
 NARROW = 120  # columns: below, the task pane starts collapsed to its one-line summary (F2 opens it)
 
 
-class MainScreen(Screen):
+class MainScreen(RunActions, WorkActions, Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("f5,ctrl+t", "test", "Test", priority=True),
@@ -273,166 +263,6 @@ class MainScreen(Screen):
     @on(DiskChanged)
     def _disk_changed(self, event: DiskChanged) -> None:
         self.files.disk_changed(event.path)
-
-    # -- tests, cancel, submit ----------------------------------------------------------------------------
-    def action_test(self) -> None:
-        session = self.session
-        state = session.state
-        if self.preflight:
-            self.notify(f"The preflight for {self.preflight} is still running.", timeout=3)
-            return
-        if state.closed or state.active_run() is not None or state.budget_left <= 0 or state.work.refusal():
-            self._start_test()  # the engine says why not, in its words
-            return
-        n = len(state.tests) + 1
-        dirty = list(self.files.unsaved())
-
-        def confirmed(yes: bool | None) -> None:
-            if yes and (not dirty or self.files.save_all(quiet=True)):
-                self._start_test()
-
-        self.app.push_screen(
-            ConfirmDialog(f"Run test #{n}?", test_confirmation(session, dirty), confirm=f"Run test #{n}"), confirmed)
-
-    def _start_test(self) -> None:
-        self.tick_work()  # the test's working time is the clock's reading now
-        self.preflight = f"test #{len(self.session.state.tests) + 1}"
-        self.runs.show_preflight(self.preflight, [s.label for s in self.session.settings(hidden=False)])
-        self.refresh_header()
-        self._engine_call(self.session.start_test, "The test was not started")
-
-    @work(thread=True, group="engine", exit_on_error=False)
-    def _engine_call(self, call: Callable[[], object], refused_title: str) -> None:
-        try:
-            call()
-        except Refused as exc:
-            self.app.call_from_thread(show_refusal, self.app, refused_title, str(exc))
-        except Exception as exc:  # never a traceback on screen
-            self.app.call_from_thread(show_refusal, self.app, refused_title, f"unexpected error: {exc!r}")
-        finally:
-            try:
-                self.app.call_from_thread(self._engine_call_done)
-            except Exception:
-                pass
-
-    def _engine_call_done(self) -> None:
-        self.preflight = None
-        self.runs.end_preflight()
-        self.refresh_state()
-
-    def _reattach(self, key: RunKey) -> None:
-        self.notify(f"{run_word(key)} kept running while the app was closed; following it again.",
-                    title="Re-attached", timeout=6)
-        self._engine_call(self.session.reattach, "Could not re-attach")
-
-    def action_cancel_run(self) -> None:
-        active = self.session.state.active_run()
-        if active is None:
-            self.notify("No test is running.", timeout=3)
-            return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.cancelling = True
-                self.refresh_header()
-                self._cancel_worker()
-
-        what = run_word(active.key)
-        self.app.push_screen(
-            ConfirmDialog(f"Cancel {what.lower() if active.key.phase == 'test' else what}?",
-                          "Its training processes are stopped. A cancelled test is not refunded.",
-                          confirm="Cancel the run", cancel="Keep running", danger=True),
-            confirmed,
-        )
-
-    @work(thread=True, group="cancel", exit_on_error=False)
-    def _cancel_worker(self) -> None:
-        try:
-            self.session.cancel()
-        except Refused as exc:
-            self.app.call_from_thread(show_refusal, self.app, "Not cancelled", str(exc))
-        except Exception as exc:
-            self.app.call_from_thread(show_refusal, self.app, "Not cancelled", f"unexpected error: {exc!r}")
-
-    def action_submit(self) -> None:
-        session = self.session
-        state = session.state
-        if state.closed:
-            self.action_final_results()
-            return
-        if self.preflight:
-            self.notify(f"The preflight for {self.preflight} is still running.", timeout=3)
-            return
-        if state.submission is not None or state.active_run() is not None or not state.tests:
-            self._engine_call(lambda: session.start_submit(max(1, len(state.tests))), "Not submitted")
-            return
-
-        def chosen(n: int | None) -> None:
-            if not n:
-                return
-            self.app.push_screen(
-                ConfirmDialog(f"Submit test #{n}?", submit_confirmation(session, n), confirm=f"Submit test #{n}", danger=True),
-                lambda yes: self._start_submit(n) if yes else None,
-            )
-
-        self.app.push_screen(SubmitDialog(session), chosen)
-
-    def _start_submit(self, n: int) -> None:
-        self.tick_work()  # the clock's reading as the submission starts
-        hidden = self.session.settings(hidden=True)
-        self.preflight = f"submission of test #{n}"
-        self.runs.show_preflight(f"the {self.preflight}", [s.label for s in hidden])
-        self.refresh_header()
-        self._engine_call(lambda: self.session.start_submit(n), "Not submitted")
-        if hidden:
-            self.call_after_refresh(self.runs.show_setting, hidden[0].label)
-
-    def action_final_results(self) -> None:
-        self.app.push_screen(FinalResultsScreen(self.session))
-
-    # -- the working clock and notes ------------------------------------------------------------------
-    def _journal_clock(self, call: Callable[[], object]) -> None:
-        try:
-            call()
-        except Refused as exc:  # the disk is full, say: the clock goes on in memory
-            show_refusal(self.app, "The working clock was not recorded", str(exc))
-        self.refresh_header()
-
-    def tick_work(self) -> None:
-        self._journal_clock(self.work.tick)
-
-    def _lock_editors(self) -> None:
-        """Editors are read-only after a submission, and while paused or out of time (saying why)."""
-        state = self.session.state
-        because = None if state.submission is not None else state.work.refusal()
-        locked = state.submission is not None or because is not None
-        if any(e.read_only != locked or e.locked_because != because for e in self.editors()):
-            self.files.set_read_only(locked, because)
-
-    def action_pause_work(self) -> None:
-        """F10 (or p outside the editor): pause the working clock, or resume it."""
-        state = self.session.state
-        if state.read_only:
-            self.notify("The working clock stopped at the submission: there is nothing to pause.", timeout=4)
-            return
-        if state.work.paused:
-            self._journal_clock(self.work.resume)
-            self.notify("Resumed: the working clock runs again.", title="Working clock", timeout=4)
-        else:
-            self._journal_clock(self.work.pause)
-            self.notify("Paused: the working clock is stopped. Edits and new tests wait until you resume "
-                        "(F10, or p); a test that runs keeps running.", title="Working clock", timeout=8)
-        self._lock_editors()
-
-    def action_note(self) -> None:
-        """ctrl+r (or n outside the editor): write a note at the step the session is at."""
-        def save(text: str) -> str:
-            note = add_note(self.session, text)
-            self.query_one("#history", HistoryPanel).refresh_notes()
-            return f"Note recorded {note.step} (journaled)."
-
-        self.app.push_screen(NoteDialog(current_step(self.session.state), save),
-                             lambda message: self.notify(message, title="Note", timeout=4) if message else None)
 
     # -- screens and layout --------------------------------------------------------------------------
     def action_leaderboard(self) -> None:

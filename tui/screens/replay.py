@@ -1,4 +1,4 @@
-"""The replay screen (the session layout, read-only) and the side-by-side compare screen.
+"""The replay screen (the session layout, read-only); the side-by-side compare screen is compare.py.
 
 A replay is stepped through one step at a time: the timeline on the left,
 the file as it was after the step in the read-only editor, and below it the
@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Footer, Log, OptionList, Static
+from textual.widgets import ContentSwitcher, Footer, Log, OptionList, Static
 from textual.widgets.text_area import Selection
 
-from sessions.leaderboard import format_value, published_rows
-from sessions.metrics import train_rows
-from sessions.replay.compare import Comparison, MetricRow
+from sessions.leaderboard import published_rows
 from sessions.replay.model import (
     EditStep,
     Replay,
@@ -38,14 +34,23 @@ from sessions.replay.model import (
     TextStep,
     UndoStep,
 )
-from sessions.replay.render import step_lines
 from sessions.state import FileState
 from tasks.spec import TaskSpec
-from tui.model import STATUS_GLYPH, baseline_levels, plot_keys, series, x_key
+from tui.model import baseline_levels, plot_keys, series, x_key
+from tui.replay_view import (
+    Shown,
+    budget_at,
+    changed_lines,
+    comparable,
+    file_at,
+    final_table,
+    setting_curve,
+    setting_line,
+)
+from tui.widgets.chart import Chart, ChartPlot, PlotLine
 from tui.widgets.editor import GuardedEditor
 from tui.widgets.header import SessionHeader
 from tui.widgets.history import diff_text
-from tui.widgets.chart import Chart, ChartPlot, PlotLine
 from tui.widgets.runs import baseline_marks
 from tui.widgets.timeline import Timeline, short_summary
 
@@ -53,138 +58,6 @@ SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 DEFAULT_SPEED = 1  # index into SPEEDS
 SOURCE_WORDS = {"session": "session", "agent-json": "agent conversation", "agent-text": "agent transcript"}
 LOG_LINES = 2000  # of one setting's output shown
-
-
-# -- what the screen shows, computed from the replay (no widgets) ------------------------------
-def budget_at(replay: Replay, index: int, total: int | None) -> tuple[str, str]:
-    """(text, level) of the test-budget counter as it was after step `index`.
-
-    level: ok | last | spent | closed | unknown (as the session header's classes).
-    """
-    steps = replay.steps[: max(0, index)]
-    run = steps[-1].run if steps else (replay.steps[0].run if replay.steps else 1)
-    left: int | None = None
-    for step in reversed(steps):
-        if step.run != run:
-            break
-        if isinstance(step, SubmitStep) and not step.refused:
-            return (f"Submitted test #{step.n}" if step.n is not None else "Submitted"), "closed"
-        if isinstance(step, TestStep) and not step.refused and step.budget_left is not None:
-            left = step.budget_left
-            break
-    if left is None:
-        if total is None:
-            return "Tests: budget not known", "unknown"
-        left = total
-    if total is None or total < left:
-        text = f"Tests: {left} left"
-    else:
-        text = f"Tests {'●' * left}{'○' * (total - left)} {left} of {total} left"
-    if left <= 0:
-        return (text if total is None else f"Tests {'○' * total} none left"), "spent"
-    return text, "last" if left == 1 else "ok"
-
-
-def file_at(replay: Replay, index: int) -> tuple[str | None, FileState | None]:
-    """The file to show after step `index` (the one last edited or undone) and its state then.
-
-    A refused edit changed nothing, so it does not pick the file.
-    """
-    files = replay.files_at(index)
-    path = None
-    for step in reversed(replay.steps[: max(0, index)]):
-        if isinstance(step, EditStep) and not step.refused:
-            path = step.file
-            break
-        if isinstance(step, UndoStep) and step.files:
-            path = sorted(step.files)[0]
-            break
-    if path is None:
-        path = next(iter(files), None)
-        if path is None:
-            path = next((s.file for s in replay.steps if isinstance(s, EditStep) and not s.refused), None)
-    return path, files.get(path) if path is not None else None
-
-
-def changed_lines(step: Step | None, path: str | None, state: FileState | None) -> tuple[int, int] | None:
-    """The lines (0-based, end exclusive) of `path` that `step` changed, for the editor to select and show."""
-    if state is None or path is None:
-        return None
-    if isinstance(step, EditStep) and step.file == path and step.applied and not step.refused:
-        top = max(step.start - 1, 0)
-        return top, min(top + step.new_lines, len(state.lines))
-    if isinstance(step, UndoStep) and not step.refused and path in step.files:
-        before, after = step.files[path]
-        if before is None or after is None or before.lines == after.lines:
-            return None
-        a, b = before.lines, after.lines
-        top = next(i for i in range(min(len(a), len(b)) + 1) if i == min(len(a), len(b)) or a[i] != b[i])
-        tail = 0
-        while tail < min(len(a), len(b)) - top and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
-            tail += 1
-        return top, len(b) - tail
-    return None
-
-
-def setting_curve(setting: SettingResult) -> list[dict[str, float]]:
-    """A setting's TRAIN_METRICS rows: its metrics channel's where it had one, else its output's."""
-    return setting.curve if setting.curve is not None else list(train_rows(setting.output.splitlines()))
-
-
-def comparable(task: TaskSpec | None, replay: Replay) -> bool:
-    """Whether published numbers are comparable: agents ran the paper protocol."""
-    if task is None:
-        return False
-    if replay.profile and replay.profile in task.profiles:
-        return task.profiles[replay.profile].comparable
-    return replay.source != "session"
-
-
-def final_table(task: TaskSpec | None, replay: Replay, final: dict[str, str], label: str = "this run") -> Table:
-    """The final results beside the task's published rows (task.reference), metric by metric."""
-    directions = task.metric_directions() if task is not None else {}
-    published = published_rows(task) if task is not None else []
-    names = list(directions) + [k for k in final if k not in directions]
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold", expand=False)
-    table.add_column("metric", no_wrap=True)
-    table.add_column(label, justify="right", style="bold", no_wrap=True)
-    for row in published:
-        table.add_column(row.entry, justify="right", no_wrap=True)
-    for name in names:
-        arrow = {"max": " ↑", "min": " ↓"}.get(directions.get(name, ""), "")
-        table.add_row(name + arrow, final.get(name, "-"), *(format_value(r.values.get(name)) for r in published))
-    return table
-
-
-def setting_line(s: SettingResult, selected: bool) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("▸ " if selected else "  ", style="bold")
-    glyph = STATUS_GLYPH.get(s.status, "·")
-    style = {"done": "green", "failed": "bold red"}.get(s.status, "yellow")
-    text.append(f"{glyph} {s.label}", style=style if selected else "")
-    text.append(" (hidden)" if s.hidden else "", style="dim")
-    text.append(f" {s.status}", style=style)
-    if s.exit_code not in (None, 0):
-        text.append(f" (exit {s.exit_code})", style="red")
-    if s.metrics:
-        text.append("  " + " ".join(f"{k}={v}" for k, v in s.metrics.items()))
-        if s.seeds:
-            first = next(iter(s.metrics))
-            each = ", ".join(f"{seed}: {m.get(first, '-')}" for seed, m in s.seeds.items())
-            text.append(f"  mean of seeds ({each})", style="dim")
-    elif s.detail:
-        text.append("  " + s.detail, style="dim")
-    return text
-
-
-@dataclass
-class Shown:
-    """What is on screen (tests read it)."""
-
-    index: int = 0
-    path: str | None = None
-    state: FileState | None = None
-    detail: str = "text"  # text | test
 
 
 # -- the replay screen ---------------------------------------------------------------------------
@@ -638,124 +511,3 @@ class InfoScreen(ModalScreen):
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss()
-
-
-# -- comparing two replays ---------------------------------------------------------------------
-def side_name(replay: Replay, other: Replay) -> str:
-    name = replay.who or os.path.basename(replay.path.rstrip("/")) or replay.path
-    if name == (other.who or os.path.basename(other.path.rstrip("/")) or other.path):
-        name += f" ({os.path.basename(replay.path.rstrip('/'))})"
-    return name
-
-
-def compare_final_table(cmp: Comparison, task: TaskSpec | None, name_a: str, name_b: str) -> Table:
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="bold", expand=False)
-    published = published_rows(task) if task is not None else []
-    table.add_column("metric", no_wrap=True)
-    table.add_column("A", justify="right", no_wrap=True)
-    table.add_column("B", justify="right", no_wrap=True)
-    table.add_column("better", justify="center")
-    for row in published:
-        table.add_column(row.entry, justify="right", no_wrap=True)
-
-    def cell(r: MetricRow, side: str) -> Text:
-        value = (r.a if side == "a" else r.b) or "-"
-        return Text(value, style="bold green" if r.better == side else "")
-
-    for r in cmp.final:
-        better = {"a": "A", "b": "B", "=": "="}.get(r.better or "", "")
-        table.add_row(r.metric, cell(r, "a"), cell(r, "b"), better,
-                      *(format_value(p.values.get(r.metric)) for p in published))
-    return table
-
-
-class CompareScreen(Screen):
-    """Two replays side by side: tests beside tests, final tables joined."""
-
-    BINDINGS = [
-        Binding("a", "open('a')", "Open A"),
-        Binding("b", "open('b')", "Open B"),
-        Binding("t", "toggle_text", "Free text"),
-    ]
-
-    def __init__(self, cmp: Comparison, task: TaskSpec | None = None, *, interval: float = 1.0,
-                 recompare=None) -> None:
-        super().__init__()
-        self.cmp = cmp
-        self.spec = task
-        self.interval = interval
-        self.recompare = recompare  # include_text -> Comparison, for the free-text toggle
-        self.include_text = False
-
-    def compose(self) -> ComposeResult:
-        a, b = self.cmp.a, self.cmp.b
-        self.name_a, self.name_b = side_name(a, b), side_name(b, a)
-        yield Static("", id="compare-title")
-        yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
-        with Horizontal(id="compare-detail"):
-            with VerticalScroll(id="compare-detail-a"):
-                yield Static("", id="compare-step-a")
-            with VerticalScroll(id="compare-detail-b"):
-                yield Static("", id="compare-step-b")
-        yield Static("", id="compare-final")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self._fill()
-        self.query_one("#compare-table", DataTable).focus()
-
-    def _fill(self) -> None:
-        cmp = self.cmp
-        task = cmp.a.task_id or cmp.b.task_id or "unknown task"
-        if cmp.a.task_id and cmp.b.task_id and cmp.a.task_id != cmp.b.task_id:
-            task = f"{cmp.a.task_id} vs {cmp.b.task_id}"
-        self.query_one("#compare-title", Static).update(
-            Text(f"Compare: {task} · A {self.name_a} ({len(cmp.a.steps)} steps) · "
-                 f"B {self.name_b} ({len(cmp.b.steps)} steps)", no_wrap=True, overflow="ellipsis", style="bold"))
-        table = self.query_one("#compare-table", DataTable)
-        table.clear(columns=True)
-        table.add_column("", key="kind", width=2)
-        table.add_column(f"A: {self.name_a}", key="a")
-        table.add_column(f"B: {self.name_b}", key="b")
-        for i, row in enumerate(cmp.rows):
-            table.add_row(row.a.icon if row.a else row.b.icon, self._cell(row.a), self._cell(row.b), key=str(i))
-        final = self.query_one("#compare-final", Static)
-        if cmp.final:
-            note = cmp.protocol_note()
-            final.update(Group(Text("Final results", style="bold"),
-                               *([Text(note, style="yellow")] if note else []),
-                               compare_final_table(cmp, self.spec, self.name_a, self.name_b)))
-        else:
-            final.update(Text("No final results on either side.", style="dim"))
-        if cmp.rows:
-            self._show_row(0)
-
-    def _cell(self, step: Step | None) -> Text:
-        if step is None:
-            return Text("")
-        return Text(f"{step.index:>3} {short_summary(step)}", no_wrap=True, overflow="ellipsis")
-
-    def _show_row(self, i: int) -> None:
-        row = self.cmp.rows[i]
-        for side, step in (("a", row.a), ("b", row.b)):
-            widget = self.query_one(f"#compare-step-{side}", Static)
-            if step is None:
-                widget.update(Text("(nothing here on this side)", style="dim"))
-            else:
-                widget.update(Text("\n".join(step_lines(step, 3))))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key is not None and event.row_key.value is not None:
-            self._show_row(int(event.row_key.value))
-
-    def action_open(self, side: str) -> None:
-        replay = self.cmp.a if side == "a" else self.cmp.b
-        screen = ReplayScreen(replay, getattr(self.app, "task_for", lambda r: self.spec)(replay), interval=self.interval)
-        self.app.push_screen(screen)
-
-    def action_toggle_text(self) -> None:
-        if self.recompare is None:
-            return
-        self.include_text = not self.include_text
-        self.cmp = self.recompare(self.include_text)
-        self._fill()
