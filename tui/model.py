@@ -258,7 +258,8 @@ def activity_text(
     active = state.active_run()
     if active is not None:
         parts = []
-        for s in active.settings.values():
+        # the running settings first: a narrow header cuts the end of this line
+        for s in sorted(active.settings.values(), key=lambda s: s.status != RUNNING):
             shown = progress(s.label) if s.status == RUNNING else None
             word = f"{number_text(shown[0])}/{number_text(shown[1])}" if shown else s.status
             parts.append(f"{s.label} {word}")

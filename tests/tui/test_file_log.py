@@ -94,3 +94,15 @@ async def test_a_growing_log_is_followed_at_its_end(tmp_path):
         assert log.poll()
         await pilot.pause()
         assert shown(log)[-1] == "line 101 (still being written)" and log.line_count == 102
+
+
+async def test_a_finished_run_opens_at_the_end_of_its_log(session_factory, monkeypatch):
+    monkeypatch.setenv("FAKE_SPAM", "10")  # a log longer than the view
+    session = session_factory()
+    session.test()
+    app = make_app(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.main.runs.panels["alpha"].log_view
+        await wait_for(pilot, lambda: log.line_count > 30 and log.max_scroll_y > 0, what="the log indexed and laid out")
+        await pilot.pause(0.2)
+        assert log.scroll_y == log.max_scroll_y  # its end (the results) in view, as a log reader opens it

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sessions.events import LogLines, Progress, RunFinished, RunKey, SessionChanged, SettingStatus
+from sessions.events import DONE, RUNNING, LogLines, Progress, RunFinished, RunKey, SessionChanged, SettingStatus
 from sessions.leaderboard import Row
 from tui.bridge import EventPump
 from sessions.leaderboard import mean_ranks
-from tui.model import Curve, budget_text, eta_text, profile_note, series
+from tui.model import Curve, activity_text, budget_text, eta_text, profile_note, series
 
 KEY = RunKey("test", 1)
 
@@ -66,3 +66,15 @@ def test_profile_notes_and_ranks(fake_task):
     rows = [Row("a", "x", {"m": 1.0, "n": 5.0}), Row("b", "x", {"m": 2.0, "n": None}), Row("c", "x", {})]
     assert mean_ranks(rows, {"m": "max", "n": "min"}) == [1.5, 1.0, None]
     assert eta_text(75) == "ETA 1:15" and eta_text(None) == ""
+
+
+def test_the_header_names_the_running_settings_before_the_finished_and_queued(session_factory):
+    session = session_factory()
+    session.test()
+    state = session.state
+    record = state.tests[0]
+    record.feedback = None  # as while it runs: alpha done, beta running
+    record.settings["alpha"].status = DONE
+    record.settings["beta"].status = RUNNING
+    text, busy = activity_text(state, "…", None, False, lambda label: (2, 4) if label == "beta" else None)
+    assert busy and text.startswith("▶ test #1: beta 2/4, alpha done")

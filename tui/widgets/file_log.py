@@ -117,6 +117,8 @@ class FileLog(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         if self.wrap:
             self._resize()
+        if self._follow:  # shown before it had its size (a hidden tab, the first layout): its end now
+            self.call_after_refresh(self._to_end)
 
     def _width(self) -> int:
         return max(1, self.scrollable_content_region.width)
