@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sessions.folder import SessionFolder
-from sessions.processes import JOB_TOKEN, is_our_group, kill_group
+from sessions.processes import JOB_TOKEN, is_our_group, kill_group, token_groups
 from tasks.spec import Setting
 
 PREFLIGHT_TIMEOUT = 300  # seconds for one setting's --check
@@ -107,10 +107,11 @@ class Preflight:
         """Kill the checks of a preflight whose engine was killed (kill -9, power cut)."""
         listing = self.folder.preflight_groups
         try:
-            groups = [int(line) for line in listing.read_text().split() if line.isdigit()]
+            groups = {int(line) for line in listing.read_text().split() if line.isdigit()}
         except OSError:
-            return
-        for pgid in groups:
+            groups = set()
+        # a check started in the instant before the listing was written has only its token
+        for pgid in groups | token_groups(self._token):
             if is_our_group(pgid, self._token):
                 kill_group(pgid)
         listing.unlink(missing_ok=True)

@@ -77,6 +77,21 @@ def _is_zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
+def token_groups(token: str) -> set[int]:
+    """The process groups of live processes started with this token (their environment
+    says so); empty where there is no /proc to ask."""
+    if not Path("/proc/self/environ").exists():
+        return set()
+    groups = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _environ_token(int(entry.name)) == token:
+            try:
+                groups.add(os.getpgid(int(entry.name)))
+            except ProcessLookupError:
+                pass  # ended while we looked
+    return groups
+
+
 def is_our_leader(pid: int, token: str) -> bool:
     """pid is alive and is the wrapper started with this token (ANY_TOKEN: any of ours)."""
     if not process_alive(pid):

@@ -213,3 +213,18 @@ def test_a_results_file_the_disk_had_no_room_for_is_written_by_the_next_start(ne
     assert resumed.reattach() is None  # it finished: nothing to follow, nothing run again
     assert resumed.state.budget_left == 2
     resumed.close()
+
+
+def test_a_check_killed_before_its_group_was_listed_is_found_by_its_token(new_session):
+    """kill -9 in the instant between starting a check and listing its group: the next
+    start still finds it (its environment carries the preflight's token) and ends it."""
+    session = new_session()
+    token = f"preflight {session.folder.root}"
+    check = subprocess.Popen(["sleep", "60"], env=dict(os.environ, MLSBENCH_JOB=token), start_new_session=True)
+    try:
+        assert not session.folder.preflight_groups.exists()
+        session._preflight().end_leftovers()
+        assert check.wait(10) == -signal.SIGKILL
+    finally:
+        check.kill()
+        check.wait()
