@@ -52,29 +52,35 @@ def process_alive(pid: int) -> bool:
 def group_alive(pgid: int) -> bool:
     """The group still has a process that has not ended: its leader, or members it left.
     Zombies count as gone (where init reaps late, orphans stay in the group as zombies)."""
-    if not _exists(os.killpg, pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
         return False
+    except PermissionError:
+        return True
     if not Path("/proc/self/stat").exists():
         return True  # no /proc to ask: kill(0) has to do
-    return any(_live_member(entry, pgid) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return any(_in_group_and_running(entry.name, pgid) for entry in Path("/proc").iterdir() if entry.name.isdigit())
 
 
-def _live_member(proc: Path, pgid: int) -> bool:
+def _in_group_and_running(pid: str, pgid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[1] == pgid and stat[0] not in ("Z", "X")
+
+
+def _stat(pid: int | str) -> tuple[str, int] | None:
+    """(state, process group) of a process by /proc; None where it cannot be read (gone)."""
     try:
-        fields = (proc / "stat").read_text().rsplit(")", 1)[-1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     except OSError:
-        return False  # ended while we looked
-    state, group = fields[0], int(fields[2])  # after the name: state, ppid, pgrp
-    return group == pgid and state not in ("Z", "X")
+        return None
+    return fields[0], int(fields[2])  # after the name: state, ppid, pgrp
 
 
 def _is_zombie(pid: int) -> bool:
     """A reaped-late process shows as alive to kill(0); /proc tells the truth."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+    stat = _stat(pid)
+    return stat is not None and stat[0] == "Z"
 
 
 def token_groups(token: str) -> set[int]:
