@@ -52,7 +52,7 @@ def open_for_task(ctx, notes: list[str]) -> Session:
         summary = opening.resume
         notes.append(f"Resumed session {summary.id} ({summary.status}, profile {summary.profile}, "
                      f"seed {summary.seed}). `--new` starts a fresh one.")
-        if getattr(args, "time_limit", None):
+        if args.time_limit:
             notes.append("--time-limit applies to a new session only; this one keeps the limit it was "
                          "created with (`--new --time-limit ...` starts one with yours).")
         return ctx.open_session(summary.dir)
