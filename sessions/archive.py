@@ -59,10 +59,7 @@ def replay_state(entries: list[Entry]) -> SessionState:
 
 def final_results(state: SessionState) -> dict[str, str]:
     """The submitted test's visible results plus the hidden ones (a closed session)."""
-    submission = state.submission
-    if not state.closed or submission is None or not 1 <= submission.key.n <= len(state.tests):
-        return {}
-    return {**state.tests[submission.key.n - 1].results(), **submission.results()}
+    return state.final_results() if state.closed else {}
 
 
 def _run_times(record: RunRecord) -> dict[str, Any]:
@@ -73,8 +70,7 @@ def _run_times(record: RunRecord) -> dict[str, Any]:
 def _members(session_dir: Path, task: TaskSpec, state: SessionState) -> list[str]:
     """The files of the session that go into the archive besides its journal, relative to its folder."""
     folder, members = SessionFolder(session_dir), []
-    runs = [*state.tests, *([state.submission] if state.submission else [])]
-    for record in runs:
+    for record in state.runs:
         if record.key.phase == "test":
             members += [folder.run_dir(record.key.n) / f.path for f in task.files]
         for label in record.settings:

@@ -136,6 +136,14 @@ class SessionState:
         """Every test, then the submission if there is one."""
         return [*self.tests, *([self.submission] if self.submission else [])]
 
+    def final_results(self) -> dict[str, str]:
+        """The submitted test's visible results plus the submission's hidden ones (those
+        it has so far, while it runs); empty before a submission or where it names no test."""
+        submission = self.submission
+        if submission is None or not 1 <= submission.key.n <= len(self.tests):
+            return {}
+        return {**self.tests[submission.key.n - 1].results(), **submission.results()}
+
     def active_run(self) -> RunRecord | None:
         return next((r for r in self.runs if not r.finished), None)
 

@@ -100,9 +100,7 @@ def summarize(session_dir: Path) -> SessionSummary:
     except (OSError, JournalCorrupt, ReplayMismatch) as exc:
         return SessionSummary(session_dir, session_dir.name, session_dir.parent.name, "?", 0, "", "", 0, None, False, {}, str(exc))
     meta = state.meta
-    results: dict[str, str] = {}
-    if state.closed and state.submission is not None:
-        results = {**state.tests[state.submission.key.n - 1].results(), **state.submission.results()}
+    results = state.final_results() if state.closed else {}
     return SessionSummary(
         dir=session_dir,
         id=session_dir.name,

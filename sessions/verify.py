@@ -299,8 +299,7 @@ class _Checker:
 
     def check_results(self) -> None:
         settings = self.settings()
-        runs = [*self.state.tests, *([self.state.submission] if self.state.submission else [])]
-        for record in runs:
+        for record in self.state.runs:
             stored = self.stored_results(self.folder.results_path(record.key), record)
             for label, setting_record in record.settings.items():
                 where = f"{record.key} {label}"

@@ -33,7 +33,7 @@ class RunningEstimate:
 
 def past_duration(state: SessionState, run: RunRecord, label: str) -> float | None:
     """Seconds `label` took in the latest earlier run of this session where it finished."""
-    for record in reversed([*state.tests, *([state.submission] if state.submission else [])]):
+    for record in reversed(state.runs):
         if record is run:
             continue
         setting = record.settings.get(label)
