@@ -43,13 +43,25 @@ def ghost_curves(task: TaskSpec, profile: str, setting: str, *, seed: int | None
     """The best baseline's and each agent's curve of `setting` on `profile` (seed: the task's).
 
     `results_dir`: the store beside the session's sessions folder (`default_results_dir(sessions_dir)`)."""
+    return setting_ghosts(task, setting, opponents(task, profile, seed=seed, results_dir=results_dir))
+
+
+def opponents(task: TaskSpec, profile: str, *, seed: int | None = None,
+              results_dir: Path | None = None) -> list[StoredResult]:
+    """What was re-scored of `task` on `profile` and `seed` (the task's by default): the local
+    store's results, then the shipped reference's of the entries not re-scored here. Read
+    once for every setting: it reads the store, the reference and the task's fixed files."""
     seed = task.default_seed if seed is None else seed
-    rule = next((r for r in task.metrics if r.primary and r.applies_to(setting)), None)
-    metric = rule.metric_name(task.setting(setting)) if rule else None
     store = ResultsStore(results_dir or default_results_dir())
     here = [r for r in store.results(task.id, profile, fixed_hash(task)) if r.seed == seed]
     measured = {r.region_hash for r in here}
-    found = here + [r for r in read_reference(task, profile) if r.seed == seed and r.region_hash not in measured]
+    return here + [r for r in read_reference(task, profile) if r.seed == seed and r.region_hash not in measured]
+
+
+def setting_ghosts(task: TaskSpec, setting: str, found: list[StoredResult]) -> Ghosts:
+    """The best baseline's and each agent's curve of `setting` among the `opponents`."""
+    rule = next((r for r in task.metrics if r.primary and r.applies_to(setting)), None)
+    metric = rule.metric_name(task.setting(setting)) if rule else None
     ghosts = [_ghost(r, setting, metric) for r in found if r.status == "done"]
     baselines = [(g, kind) for g, kind in ghosts if kind == "baseline" and g.value is not None]
     best = None

@@ -1,8 +1,8 @@
 """Opponents' curves under a person's own ("ghosts"): what a setting's plot and table show of them.
 
-The curves come from `sessions.rescore_ghosts.ghost_curves` (the results store and the
-task's shipped reference): the best baseline of the setting and each agent, re-scored on
-the session's profile. No Textual here.
+The curves come from `sessions.rescore_ghosts` (the results store and the task's shipped
+reference, read once for every setting): the best baseline of the setting and each agent,
+re-scored on the session's profile. No Textual here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sessions.rescore_ghosts import Ghost, ghost_curves
+from sessions.rescore_ghosts import Ghost, opponents, setting_ghosts
+from sessions.rescore_store import StoredResult
 from tasks.spec import TaskSpec
 
 GHOST_COLOURS = ("green", "magenta", "orange", "blue", "red")  # after the person's cyan and grey
@@ -48,12 +49,12 @@ def short_name(ghost: Ghost) -> str:
     return f"{name} ({kind})" if name else ghost.entry
 
 
-def setting_ghosts(task: TaskSpec, profile: str, label: str, seed: int, results_dir: Path) -> SettingGhosts:
+def label_ghosts(task: TaskSpec, label: str, seed: int, found: dict[int, list[StoredResult]]) -> SettingGhosts:
     """The ghosts of one setting: on the session's seed, else on the task's (the shipped
-    references use it), said so in the legend."""
-    for try_seed in dict.fromkeys((seed, task.default_seed)):
-        found = ghost_curves(task, profile, label, seed=try_seed, results_dir=results_dir)
-        chosen = [g for g in (found.best_baseline, *found.agents) if g is not None and g.curve]
+    references use it), said so in the legend. `found`: the opponents by seed, in that order."""
+    for try_seed, stored in found.items():
+        ghosts = setting_ghosts(task, label, stored)
+        chosen = [g for g in (ghosts.best_baseline, *ghosts.agents) if g is not None and g.curve]
         if chosen:
             lines = tuple(GhostLine(short_name(g), GHOST_COLOURS[i % len(GHOST_COLOURS)], list(g.curve), g.value)
                           for i, g in enumerate(chosen))
@@ -63,5 +64,6 @@ def setting_ghosts(task: TaskSpec, profile: str, label: str, seed: int, results_
 
 def load_ghosts(task: TaskSpec, profile: str, labels: list[str], seed: int,
                 results_dir: Path) -> dict[str, SettingGhosts]:
-    """Every setting's ghosts (reads a few JSON files: call it off the UI thread)."""
-    return {label: setting_ghosts(task, profile, label, seed, results_dir) for label in labels}
+    """Every setting's ghosts (reads a few JSON files, once for all settings: call it off the UI thread)."""
+    found = {s: opponents(task, profile, seed=s, results_dir=results_dir) for s in dict.fromkeys((seed, task.default_seed))}
+    return {label: label_ghosts(task, label, seed, found) for label in labels}
