@@ -4,6 +4,7 @@ values; with nothing re-scored on the profile the legend says so."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
@@ -19,6 +20,8 @@ from tests.tui.conftest import make_app, notifications
 from tests.tui.test_submitted import footer_actions
 from tests.tui.test_snapshots import quiet
 from tui.widgets.chart import ChartPlot
+from tui.widgets.run_tabs import RunTabs
+from tui.widgets.target_banner import TargetBanner
 
 @pytest.fixture
 def opponents(fake_task, catalog, tmp_path, monkeypatch):
@@ -109,3 +112,25 @@ def test_main_screen_with_ghosts_160x48(opponents, snap_compare, session_factory
         assert pilot.app.main.runs.panels["alpha"].ghosts.lines
 
     assert snap_compare(make_app(session), terminal_size=(160, 48), run_before=before)
+
+
+@pytest.mark.slow  # re-scores the fake task while the app is open
+async def test_a_re_score_finished_while_the_app_is_open_shows_as_ghosts(fake_task, catalog, session_factory,
+                                                                        tmp_path, monkeypatch):
+    monkeypatch.setattr(RunTabs, "GHOSTS_REREAD_S", 0.2)
+    monkeypatch.setattr(TargetBanner, "REREAD_S", 0.2)
+    monkeypatch.setenv("MLSBENCH_RESULTS", str(tmp_path / "results"))
+    session = session_factory()
+    app = make_app(session)
+    async with app.run_test(size=(160, 48)) as pilot:
+        alpha = app.main.runs.panels["alpha"]
+        await wait_for(pilot, lambda: alpha.ghosts is not None, what="the ghosts read")
+        assert not alpha.ghosts.lines
+        banner_before = str(app.main.query_one(TargetBanner).content)
+        rescorer = Rescorer(fake_task, ResultsStore(tmp_path / "results"), profile="demo",
+                            data_root=tmp_path / "data", slots=[{}], python=sys.executable)
+        await asyncio.to_thread(rescorer.rescore, baseline_candidate(fake_task, "better"))  # as another terminal would
+        await wait_for(pilot, lambda: alpha.ghosts.lines and alpha.drawn, what="the new ghost")
+        assert plotted(alpha) == ["better (baseline)"]
+        await wait_for(pilot, lambda: str(app.main.query_one(TargetBanner).content) != banner_before,
+                       what="the banner naming the new target")

@@ -11,7 +11,8 @@ tab's title is derived from it in one place, `_relabel`. A tab shows its setting
 the current run: the session's state is the truth (`sync_with_state`), the events bring it
 live; "preflight" is the app's own, while a run's preflight check decides whether it starts.
 
-The ghosts (opponents' re-scored curves, `tui.ghosts`) are read off the UI thread at mount.
+The ghosts (opponents' re-scored curves, `tui.ghosts`) are read off the UI thread at mount,
+and again every GHOSTS_REREAD_S: a re-score finished in another terminal shows while one plays.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class Wake(Message):
 
 
 class RunTabs(TabbedContent):
+    GHOSTS_REREAD_S = 30.0  # the results store is a few small JSON files: cheap to re-read
+
     class RunEnded(Message):
         """A test or the submission finished (the session's state already says how)."""
 
@@ -140,6 +143,7 @@ class RunTabs(TabbedContent):
         self.set_interval(1 / DRAIN_HZ, self.drain)
         self._load_history_from_disk()
         self._load_ghosts()
+        self.set_interval(self.GHOSTS_REREAD_S, self._load_ghosts)
         self.call_after_refresh(self.sync_with_state)  # a run going on (re-attached): its tabs at once
 
     def on_unmount(self) -> None:
@@ -338,6 +342,8 @@ class RunTabs(TabbedContent):
             pass
 
     def _apply_ghosts(self, ghosts: dict[str, SettingGhosts]) -> None:
+        if ghosts == self.ghosts:
+            return  # a re-read that found nothing new: no redraw
         self.ghosts = ghosts
         for label, tab in self.tabs.items():
             tab.panel.set_ghosts(ghosts.get(label, SettingGhosts()))

@@ -1,5 +1,6 @@
 """The target banner: one line with what to beat on this profile, and on a profile other than
-the published one a second saying what its runs train. The leaderboard is read off the UI thread."""
+the published one a second saying what its runs train. The leaderboard is read off the UI thread, at mount and again every REREAD_S (a re-score or
+another person's submission made elsewhere shows while one plays)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tui.target import banner_lines
 
 
 class TargetBanner(Static):
+    REREAD_S = 30.0
+
     DEFAULT_CSS = """
     TargetBanner { height: auto; max-height: 2; padding: 0 1; background: $boost; color: $text;
                    text-wrap: nowrap; text-overflow: ellipsis; }
@@ -25,6 +28,7 @@ class TargetBanner(Static):
     def on_mount(self) -> None:
         self._show()
         self._read_board()
+        self.set_interval(self.REREAD_S, self._read_board)
 
     @work(thread=True, group="target", exit_on_error=False)
     def _read_board(self) -> None:
