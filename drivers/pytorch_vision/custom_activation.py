@@ -81,24 +81,6 @@ def build_network(arch, dataset):
                           in_channels=info.channels)
 
 
-def train_one_epoch(model, loader, optimizer):
-    """One pass over the training set; returns (mean loss, accuracy %)."""
-    model.train()
-    loss_sum = torch.zeros((), device=loader.device)
-    correct = torch.zeros((), device=loader.device, dtype=torch.int64)
-    seen = 0
-    for x, y, _ in loader:
-        out = model(x)
-        loss = F.cross_entropy(out, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        loss_sum += loss.detach() * y.numel()
-        correct += (out.detach().argmax(1) == y).sum()
-        seen += y.numel()
-    return loss_sum.item() / seen, 100.0 * correct.item() / seen
-
-
 def check(args):
     """--check: data present, CustomActivation builds and the network with it
     survives one forward/backward/step on a tiny batch."""
@@ -150,39 +132,9 @@ def main():
     args = parse_args()
     if args.check:
         return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
-    proto = vc.protocol(args.profile, args.epochs)
-    try:
-        data = vc.load_data(args.dataset, args.profile, args.data_root, args.download,
-                            train_size=args.train_size, test_size=args.test_size,
-                            arch=args.arch)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
+    device, data = vc.start_run(args)
     model = vc.fit_to_profile(build_network(args.arch, args.dataset), args.profile).to(device)
-    channels_last = vc.channels_last_for(args.arch, device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer, scheduler = vc.make_optimizer(model.parameters(), proto)
-    train_loader, test_loader = vc.make_loaders(data, proto, device, args.seed,
-                                               channels_last)
-    vc.print_header(os.path.basename(__file__), args, data, model, proto, device)
-
-    best = vc.BestTracker()
-    clock = vc.Timer()
-    for epoch in range(1, proto.epochs + 1):
-        start = time.perf_counter()
-        train_loss, train_acc = train_one_epoch(model, train_loader, optimizer)
-        scheduler.step()
-        test_loss, test_acc = vc.evaluate(model, test_loader)
-        best.update(epoch, test_acc)
-        vc.print_metrics(epoch, train_loss=train_loss, train_acc=train_acc,
-                         test_loss=test_loss, test_acc=test_acc,
-                         lr=optimizer.param_groups[0]["lr"])
-        print(f"  epoch {epoch}/{proto.epochs} took {time.perf_counter() - start:.1f}s "
-              f"(total {clock():.0f}s)", flush=True)
-    best.print_final()
-    vc.print_done(clock, model)
+    vc.run_training(os.path.basename(__file__), args, data, model, device, epoch_fn=vc.plain_epoch)
 
 
 if __name__ == "__main__":

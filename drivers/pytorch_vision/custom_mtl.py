@@ -232,15 +232,8 @@ def main():
     args = parse_args()
     if args.check:
         return check(args)
-    device = vc.pick_device(args.device, args.profile)
-    vc.seed_everything(args.seed)
+    device, data = vc.start_run(args, with_coarse=True)
     proto = vc.protocol(args.profile, args.epochs)
-    try:
-        data = vc.load_data(args.dataset, args.profile, args.data_root, args.download,
-                            with_coarse=True, train_size=args.train_size,
-                            test_size=args.test_size, arch=args.arch)
-    except vc.DataMissing as e:
-        raise SystemExit(f"ERROR: {e}")
     model = vc.fit_to_profile(build_network(args.arch), args.profile).to(device)
     channels_last = vc.channels_last_for(args.arch, device)
     if channels_last:

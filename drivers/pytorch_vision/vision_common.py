@@ -479,6 +479,20 @@ def load_data(dataset: str, profile: str, root: str, download: bool = False,
     return data
 
 
+def start_run(args, with_coarse: bool = False):
+    """(device, data) of a run, --check ruled out: the device picked, the seed
+    set, the setting's data loaded; missing data ends the run with one ERROR
+    line."""
+    device = pick_device(args.device, args.profile)
+    seed_everything(args.seed)
+    try:
+        return device, load_data(args.dataset, args.profile, args.data_root, args.download,
+                                 with_coarse=with_coarse, train_size=args.train_size,
+                                 test_size=args.test_size, arch=args.arch)
+    except DataMissing as e:
+        raise SystemExit(f"ERROR: {e}")
+
+
 # ============================================================================
 # Device-resident augmentation and batching
 # ============================================================================
@@ -598,6 +612,27 @@ ActFactory = Callable[[], nn.Module]
 Classes = Union[int, Sequence[int]]
 
 
+def init_weights(model: nn.Module, conv_nonlinearity: str = "relu",
+                 zero_conv_bias: bool = False, linear_std: Optional[float] = None) -> None:
+    """The usual start of the CIFAR networks: conv weights Kaiming-normal
+    (fan_out; with ``zero_conv_bias`` their biases 0), BN weight 1 and bias 0,
+    and with ``linear_std`` the Linear layers N(0, linear_std^2) with bias 0
+    (else as PyTorch made them: a custom block's own layers keep their
+    defaults). In ``model.modules()`` order, so the random draws come in the
+    same order wherever it is called."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity=conv_nonlinearity)
+            if zero_conv_bias:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear) and linear_std is not None:
+            nn.init.normal_(m.weight, 0, linear_std)
+            nn.init.zeros_(m.bias)
+
+
 class _Heads(nn.Module):
     def __init__(self, in_features: int, num_classes: Classes):
         super().__init__()
@@ -660,12 +695,7 @@ class CifarResNet(nn.Module):
         self.layers = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = _Heads(64, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x):
         x = self.layers(self.act(self.bn1(self.conv1(x))))
@@ -695,16 +725,7 @@ class VGG16BN(nn.Module):
             nn.Linear(512, 512), act(), nn.Dropout(),
             nn.Linear(512, 512), act(), nn.Dropout())
         self.head = _Heads(512, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self, zero_conv_bias=True, linear_std=0.01)
 
     def forward(self, x):
         x = torch.flatten(self.features(x), 1)
@@ -777,15 +798,7 @@ class MobileNetV2(nn.Module):
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(0.2)
         self.head = _Heads(1280, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self, conv_nonlinearity="leaky_relu", linear_std=0.01)  # kaiming_normal_'s default
 
     def forward(self, x):
         x = F.adaptive_avg_pool2d(self.features(x), 1)
@@ -1006,3 +1019,74 @@ def print_done(clock: Timer, *modules: nn.Module) -> None:
     whole process) and the digest of the final weights (repeatability)."""
     print(f"done: training took {clock():.1f} s wall, the process {time.process_time():.1f} s "
           f"CPU; final weights sha256 {weights_digest(*modules)}", flush=True)
+
+
+# ============================================================================
+# The training loop
+# ============================================================================
+
+def cross_entropy_loss(model, x, y):
+    """The default training objective: (cross-entropy, logits)."""
+    out = model(x)
+    return F.cross_entropy(out, y), out
+
+
+def train_epoch(model: nn.Module, loader, optimizer, loss_of=cross_entropy_loss):
+    """One pass over the training set with ``loss_of(model, x, y) ->
+    (loss, logits)``; returns (mean loss, accuracy %)."""
+    model.train()
+    loss_sum = torch.zeros((), device=loader.device)
+    correct = torch.zeros((), device=loader.device, dtype=torch.int64)
+    seen = 0
+    for x, y, _ in loader:
+        loss, out = loss_of(model, x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * y.numel()
+        correct += (out.detach().argmax(1) == y).sum()
+        seen += y.numel()
+    return loss_sum.item() / seen, 100.0 * correct.item() / seen
+
+
+def plain_epoch(model, loader, optimizer, epoch, total_epochs):
+    """An epoch_fn of plain cross-entropy training (the editable object is in the model)."""
+    return train_epoch(model, loader, optimizer)
+
+
+def run_training(script: str, args, data: Data, model: nn.Module, device,
+                 epoch_fn: Callable, set_lr: Callable = None, extra: str = "",
+                 train_loader=None, params=None) -> None:
+    """The fixed loop of a family run: SGD with the profile's protocol,
+    per-epoch cosine (or, given ``set_lr(epoch0, optimizer)``, the lr it
+    sets before each epoch), ``epoch_fn(model, loader, optimizer, epoch0,
+    epochs) -> (train_loss, train_acc)``, evaluation after every epoch, the
+    metrics lines and the best test accuracy."""
+    proto = protocol(args.profile, args.epochs)
+    channels_last = channels_last_for(args.arch, device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer, scheduler = make_optimizer(model.parameters() if params is None
+                                          else params, proto)
+    loaders = make_loaders(data, proto, device, args.seed, channels_last)
+    train_loader = train_loader or loaders[0]
+    print_header(script, args, data, model, proto, device, extra)
+    best, clock = BestTracker(), Timer()
+    for epoch in range(1, proto.epochs + 1):
+        start = time.perf_counter()
+        if set_lr is not None:
+            set_lr(epoch - 1, optimizer)
+        lr = optimizer.param_groups[0]["lr"]
+        train_loss, train_acc = epoch_fn(model, train_loader, optimizer,
+                                         epoch - 1, proto.epochs)
+        if set_lr is None:
+            scheduler.step()
+            lr = optimizer.param_groups[0]["lr"]
+        test_loss, test_acc = evaluate(model, loaders[1])
+        best.update(epoch, test_acc)
+        print_metrics(epoch, train_loss=train_loss, train_acc=train_acc,
+                      test_loss=test_loss, test_acc=test_acc, lr=lr)
+        print(f"  epoch {epoch}/{proto.epochs} took {time.perf_counter() - start:.1f}s "
+              f"(total {clock():.0f}s)", flush=True)
+    best.print_final()
+    print_done(clock, model)

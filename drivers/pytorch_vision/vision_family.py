@@ -24,7 +24,7 @@ from vision_common import *  # noqa: F401,F403  (the scaffolds reach vision_comm
 from vision_common import (
     DATASETS, DEMO_SIZES, IMAGE_SIZE, ActFactory, BestTracker, CheckFailed, CifarResNet, Classes, Data,
     DataMissing, MobileNetV2, Split, Timer, VGG16BN, add_common_args, build_model, channels_last_for,
-    data_check, demo_data, editable_error, evaluate, fail_check, fit_to_profile, load_real, make_loaders,
+    data_check, demo_data, editable_error, evaluate, fail_check, fit_to_profile, init_weights, load_real, make_loaders,
     make_optimizer, pick_device, print_done, print_header, print_metrics, protocol, seed_everything,
 )
 
@@ -82,12 +82,7 @@ class BlockResNet(nn.Module):
         self.layers = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Linear(64 * expansion, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_weights(self)
 
     def forward(self, x):
         x = self.layers(F.relu(self.bn1(self.conv1(x))))
@@ -292,30 +287,6 @@ def family_args(doc: str, archs: Sequence[str], datasets: Sequence[str],
     return add_common_args(parser).parse_args()
 
 
-def cross_entropy_loss(model, x, y):
-    """The default training objective: (cross-entropy, logits)."""
-    out = model(x)
-    return F.cross_entropy(out, y), out
-
-
-def train_epoch(model: nn.Module, loader, optimizer, loss_of=cross_entropy_loss):
-    """One pass over the training set with ``loss_of(model, x, y) ->
-    (loss, logits)``; returns (mean loss, accuracy %)."""
-    model.train()
-    loss_sum = torch.zeros((), device=loader.device)
-    correct = torch.zeros((), device=loader.device, dtype=torch.int64)
-    seen = 0
-    for x, y, _ in loader:
-        loss, out = loss_of(model, x, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        loss_sum += loss.detach() * y.numel()
-        correct += (out.detach().argmax(1) == y).sum()
-        seen += y.numel()
-    return loss_sum.item() / seen, 100.0 * correct.item() / seen
-
-
 def loss_config(num_classes: int, epoch: int, total_epochs: int) -> dict:
     """What an editable loss of the family is told each step (epoch 0-indexed)."""
     return {"num_classes": num_classes, "epoch": epoch, "total_epochs": total_epochs}
@@ -328,44 +299,6 @@ def epoch_with_loss(loss_of: Callable, num_classes: int) -> Callable:
         config = loss_config(num_classes, epoch, total_epochs)
         return train_epoch(model, loader, optimizer, lambda m, x, y: loss_of(m, x, y, config))
     return epoch_fn
-
-
-def run_training(script: str, args, data: Data, model: nn.Module, device,
-                 epoch_fn: Callable, set_lr: Callable = None, extra: str = "",
-                 train_loader=None, params=None) -> None:
-    """The fixed loop of a family run: SGD with the profile's protocol,
-    per-epoch cosine (or, given ``set_lr(epoch0, optimizer)``, the lr it
-    sets before each epoch), ``epoch_fn(model, loader, optimizer, epoch0,
-    epochs) -> (train_loss, train_acc)``, evaluation after every epoch, the
-    metrics lines and the best test accuracy."""
-    proto = protocol(args.profile, args.epochs)
-    channels_last = channels_last_for(args.arch, device)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer, scheduler = make_optimizer(model.parameters() if params is None
-                                          else params, proto)
-    loaders = make_loaders(data, proto, device, args.seed, channels_last)
-    train_loader = train_loader or loaders[0]
-    print_header(script, args, data, model, proto, device, extra)
-    best, clock = BestTracker(), Timer()
-    for epoch in range(1, proto.epochs + 1):
-        start = time.perf_counter()
-        if set_lr is not None:
-            set_lr(epoch - 1, optimizer)
-        lr = optimizer.param_groups[0]["lr"]
-        train_loss, train_acc = epoch_fn(model, train_loader, optimizer,
-                                         epoch - 1, proto.epochs)
-        if set_lr is None:
-            scheduler.step()
-            lr = optimizer.param_groups[0]["lr"]
-        test_loss, test_acc = evaluate(model, loaders[1])
-        best.update(epoch, test_acc)
-        print_metrics(epoch, train_loss=train_loss, train_acc=train_acc,
-                      test_loss=test_loss, test_acc=test_acc, lr=lr)
-        print(f"  epoch {epoch}/{proto.epochs} took {time.perf_counter() - start:.1f}s "
-              f"(total {clock():.0f}s)", flush=True)
-    best.print_final()
-    print_done(clock, model)
 
 
 def family_main(script: str, args, check: Callable, prepare: Callable, **data_options) -> None:
@@ -392,11 +325,6 @@ def family_network(args) -> nn.Module:
     info = DATASETS[args.dataset]
     return fit_to_profile(build_family_model(args.arch, info.num_classes, info.channels),
                           args.profile)
-
-
-def plain_epoch(model, loader, optimizer, epoch, total_epochs):
-    """An epoch_fn of plain cross-entropy training (the editable object is in the model)."""
-    return train_epoch(model, loader, optimizer)
 
 
 def run_check(args, script: str, what: str, probe: Callable) -> None:
