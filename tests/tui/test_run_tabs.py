@@ -102,7 +102,7 @@ async def test_with_one_slot_the_second_setting_says_queued_while_the_first_runs
 async def test_a_queued_tab_of_test_2_never_shows_test_1_done(session_factory, monkeypatch):
     session = session_factory()
     session.test()
-    slow_alpha(monkeypatch)
+    slow_alpha(monkeypatch, sleep=3.0)  # alpha still runs when looked at, on a loaded machine too
     app = make_app(session)
     async with app.run_test(size=(120, 36)) as pilot:
         runs = app.main.runs
