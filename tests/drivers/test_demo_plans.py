@@ -25,10 +25,24 @@ def test_the_demo_plan_matches_the_vision_driver(task):
     plan = task.profiles["demo"].plan
     proto = vision_common.protocol("demo")
     assert f"{proto.epochs} epochs" in plan and f"batch {proto.batch_size}" in plan and f"lr {proto.lr:g}" in plan
-    archs = [re.search(r"--arch (\S+)", s.command).group(1) for s in task.settings]
-    sizes = {f"{vision_family.family_demo_sizes(arch)[0]:,}" for arch in archs}
+    sizes = {f"{demo_train_images(vision_family, setting.command):,}" for setting in task.settings}
     assert sizes <= set(re.findall(r"\d[\d,]*", plan)), f"{task.id}: {plan!r} should give {sorted(sizes)} images"
 
 
-def test_both_seed_vision_tasks_have_a_demo_plan():
-    assert {t.id for t in demo_plans()} >= {"cv-multitask-loss", "dl-activation-function"}
+def demo_train_images(vision_family, command: str) -> int:
+    """How many training images a demo run of the setting's command generates (a long-tailed
+    set keeps the real profile from LT_N_MAX images of its first class)."""
+    arch = re.search(r"--arch (\S+)", command).group(1)
+    ratio = re.search(r"--imbalance-ratio (\S+)", command)
+    if ratio is None:
+        return vision_family.family_demo_sizes(arch)[0]
+    dataset = re.search(r"--dataset (\S+)", command).group(1)
+    classes = vision_family.DATASETS[dataset].num_classes
+    n_max = vision_family.LT_N_MAX[(dataset, True)]
+    return sum(vision_family.long_tail_counts(n_max, classes, float(ratio.group(1))))
+
+
+def test_every_vision_task_has_a_demo_plan():
+    vision = {entry.spec.id for entry in Catalog([TASKS]).entries.values()
+              if entry.spec is not None and "pytorch-vision/" in entry.spec.settings[0].command}
+    assert len(vision) == 12 and {t.id for t in demo_plans()} == vision
