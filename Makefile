@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TASK ?= cv-multitask-loss
 
-.PHONY: demo test test-fast test-sweep install clean
+.PHONY: demo test test-fast install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,8 @@ demo: $(STAMP)
 # tests alone: they share one local cluster, which two workers would each start.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -ra --durations=15 -m "not slurm and not sweep" -n $(TEST_WORKERS)
+	$(PY) -m pytest -ra --durations=15 -m "not slurm" -n $(TEST_WORKERS)
 	$(PY) -m pytest -ra -m slurm
-
-# Every baseline of the family tasks for one demo epoch on every setting.
-test-sweep: $(STAMP)
-	$(PY) -m pytest -ra -m sweep -n $(TEST_WORKERS)
 
 # Everything but the tests marked `slow` (training, whole sessions), on 2 workers: most
 # tests wait on subprocesses and the screen, so two share a 2-core machine well.
