@@ -16,6 +16,9 @@ from tasks.spec import TaskSpec
 
 GHOST_COLOURS = ("green", "magenta", "orange", "blue", "red")  # after the person's cyan and grey
 TOGGLE_KEY = "F12"
+# Seconds between re-reads of the results store by the ghosts and the target banner, so a re-score
+# finished in another terminal shows while one plays (a few small JSON files: cheap).
+OPPONENTS_REREAD_S = 30.0
 
 
 @dataclass(frozen=True)

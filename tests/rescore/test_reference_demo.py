@@ -52,6 +52,7 @@ def test_every_runnable_task_ships_a_demo_reference():
     runnable = [task_id for task_id, entry in catalog.entries.items() if entry.error is None]
     shipped = {task.id for task in shipped_tasks()}
     assert [task_id for task_id in runnable if task_id not in shipped] == []
+    assert REPRODUCED <= shipped  # a misspelt id would drop its reproduction silently
 
 
 @pytest.mark.parametrize("task", shipped_tasks(), ids=lambda t: t.id)

@@ -117,7 +117,7 @@ def test_main_screen_with_ghosts_160x48(opponents, snap_compare, session_factory
 @pytest.mark.slow  # re-scores the fake task while the app is open
 async def test_a_re_score_finished_while_the_app_is_open_shows_as_ghosts(fake_task, catalog, session_factory,
                                                                         tmp_path, monkeypatch):
-    monkeypatch.setattr(RunTabs, "GHOSTS_REREAD_S", 0.2)
+    monkeypatch.setattr(RunTabs, "REREAD_S", 0.2)
     monkeypatch.setattr(TargetBanner, "REREAD_S", 0.2)
     monkeypatch.setenv("MLSBENCH_RESULTS", str(tmp_path / "results"))
     session = session_factory()

@@ -12,7 +12,7 @@ the current run: the session's state is the truth (`sync_with_state`), the event
 live; "preflight" is the app's own, while a run's preflight check decides whether it starts.
 
 The ghosts (opponents' re-scored curves, `tui.ghosts`) are read off the UI thread at mount,
-and again every GHOSTS_REREAD_S: a re-score finished in another terminal shows while one plays.
+and again every REREAD_S: a re-score finished in another terminal shows while one plays.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sessions.rescore_store import default_results_dir
 from sessions.state import RunRecord, SettingRecord
 from tui.bridge import Batch, EventPump
 from tui.eta import RunningEstimate, whole_test_eta
-from tui.ghosts import SettingGhosts, load_ghosts
+from tui.ghosts import OPPONENTS_REREAD_S, SettingGhosts, load_ghosts
 from tui.model import PREFLIGHT, read_curves, run_log_path, run_metrics_path, safe_id, status_text
 from tui.widgets.history import HistoryPanel
 from tui.widgets.runs import SettingPanel
@@ -89,7 +89,7 @@ class Wake(Message):
 
 
 class RunTabs(TabbedContent):
-    GHOSTS_REREAD_S = 30.0  # the results store is a few small JSON files: cheap to re-read
+    REREAD_S = OPPONENTS_REREAD_S
 
     class RunEnded(Message):
         """A test or the submission finished (the session's state already says how)."""
@@ -143,7 +143,7 @@ class RunTabs(TabbedContent):
         self.set_interval(1 / DRAIN_HZ, self.drain)
         self._load_history_from_disk()
         self._load_ghosts()
-        self.set_interval(self.GHOSTS_REREAD_S, self._load_ghosts)
+        self.set_interval(self.REREAD_S, self._load_ghosts)
         self.call_after_refresh(self.sync_with_state)  # a run going on (re-attached): its tabs at once
 
     def on_unmount(self) -> None:

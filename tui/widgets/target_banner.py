@@ -1,6 +1,7 @@
 """The target banner: one line with what to beat on this profile, and on a profile other than
-the published one a second saying what its runs train. The leaderboard is read off the UI thread, at mount and again every REREAD_S (a re-score or
-another person's submission made elsewhere shows while one plays)."""
+the published one a second saying what its runs train. The leaderboard is read off the UI
+thread, at mount and again every REREAD_S (a re-score or another person's submission made
+elsewhere shows while one plays)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from textual import work
 from textual.widgets import Static
 
 from sessions.leaderboard import Board, build_board
+from tui.ghosts import OPPONENTS_REREAD_S
 from tui.target import banner_lines
 
 
 class TargetBanner(Static):
-    REREAD_S = 30.0
+    REREAD_S = OPPONENTS_REREAD_S
 
     DEFAULT_CSS = """
     TargetBanner { height: auto; max-height: 2; padding: 0 1; background: $boost; color: $text;
